@@ -1,0 +1,149 @@
+// Package luabind holds what every Lua module of etlhost shares: the Module
+// contract the host loads modules through, and Env, the per-script view of
+// the run that a module's functions use (context, logging, arguments, grants).
+//
+// A module has two parts, as in k6: a value shared by the whole run (pools,
+// clients, caches), built once by the caller of the host, and the table built
+// for each Lua state by Open. Open runs on the state's own goroutine.
+package luabind
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Module is one Lua module that scripts `require`.
+type Module interface {
+	// Name is the name scripts pass to require ("pg", "odoo", ...).
+	Name() string
+	// Open builds the module's table for one Lua state. env stays valid
+	// until the script ends; functions of the table may keep it.
+	Open(L *lua.LState, env *Env) lua.LValue
+}
+
+// HeaderKeys is implemented by modules that read keys of the script header
+// (for example `--! odoo-writes = res.partner`). The host refuses header keys
+// that no module and not the host itself declares.
+type HeaderKeys interface {
+	HeaderKeys() []string
+}
+
+// Level of a log line.
+type Level string
+
+// Log levels, lowest first.
+const (
+	LevelDebug Level = "debug"
+	LevelInfo  Level = "info"
+	LevelWarn  Level = "warn"
+	LevelError Level = "error"
+)
+
+// LogSink receives a script's log lines and progress as they happen. The host
+// implements it; it must be safe for concurrent use.
+type LogSink interface {
+	Log(level Level, msg string, fields map[string]any)
+	Progress(done, total int64)
+}
+
+// Env is what the host hands the modules for one run of one script.
+type Env struct {
+	// Ctx is the script's context: its deadline, Ctrl+C and the memory
+	// watchdog cancel it. Every blocking call a binding makes takes it.
+	Ctx context.Context
+	// Script is the script's name (file name without .lua); Path the path it
+	// was loaded from, as shown in messages.
+	Script, Path string
+	// Args are the --arg key=value pairs of the run.
+	Args map[string]string
+	// Header holds the script header's keys (`--! key = value`).
+	Header map[string]string
+	// Deadline is when the script's time runs out (zero: none).
+	Deadline time.Time
+	// Log receives the script's log lines.
+	Log LogSink
+	// DryRun asks modules that change data to plan instead (ad-hoc fixes).
+	DryRun bool
+
+	waiting atomic.Int32
+	mu      sync.Mutex
+	closers []func()
+}
+
+// OnClose registers f to run when the script ends, whatever its outcome, in
+// the reverse order of registration. Modules release connections here.
+func (e *Env) OnClose(f func()) {
+	e.mu.Lock()
+	e.closers = append(e.closers, f)
+	e.mu.Unlock()
+}
+
+// Close runs the functions registered with OnClose. The host calls it once.
+func (e *Env) Close() {
+	e.mu.Lock()
+	fs := e.closers
+	e.closers = nil
+	e.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
+}
+
+// Block runs fn, a call that waits on the outside world (network, database,
+// timer), with the script's context. While it runs the script counts as
+// waiting, not computing, which the memory watchdog uses to tell which script
+// is growing. Bindings route every blocking call through Block.
+func (e *Env) Block(fn func(ctx context.Context) error) error {
+	e.waiting.Add(1)
+	defer e.waiting.Add(-1)
+	if err := e.Ctx.Err(); err != nil {
+		return context.Cause(e.Ctx)
+	}
+	err := fn(e.Ctx)
+	if err != nil && e.Ctx.Err() != nil {
+		// Say why the call stopped (deadline, interrupt, memory limit)
+		// rather than the client's own wording of "context canceled".
+		return &StoppedError{Cause: context.Cause(e.Ctx), Err: err}
+	}
+	return err
+}
+
+// Waiting reports whether the script is inside a blocking call.
+func (e *Env) Waiting() bool { return e.waiting.Load() > 0 }
+
+// StoppedError is a blocking call cut short because the script's context
+// ended.
+type StoppedError struct {
+	Cause error // why the script was stopped
+	Err   error // what the call returned
+}
+
+func (e *StoppedError) Error() string {
+	return "stopped: " + e.Cause.Error()
+}
+
+func (e *StoppedError) Unwrap() []error { return []error{e.Cause, e.Err} }
+
+// Raise raises a Lua error whose message starts with the position of the
+// calling Lua code ("scripts/x.lua:12: "), as L.RaiseError does, but without
+// treating the message as a format string.
+func Raise(L *lua.LState, msg string) {
+	L.RaiseError("%s", msg)
+}
+
+// CheckOptTable returns argument n as a table, or nil when it is absent or nil.
+func CheckOptTable(L *lua.LState, n int) *lua.LTable {
+	v := L.Get(n)
+	if v == lua.LNil {
+		return nil
+	}
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		L.TypeError(n, lua.LTTable)
+	}
+	return t
+}

@@ -1,0 +1,234 @@
+// Package luatest runs Lua code against etlhost modules in tests, without the
+// host: a plain state with the base, string, table and math libraries, the
+// modules under test reachable through require, and a few assertion helpers.
+// Each module's behaviour is specified in test_*.lua files run as subtests.
+//
+// Helpers available to Lua test code:
+//
+//	expect_eq(got, want, msg?)      -- deep equality of plain values
+//	expect_error(fn, substring)     -- fn must raise an error containing substring
+//	expect_true(v, msg?)
+package luatest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
+)
+
+// Logs collects log lines for assertions.
+type Logs struct {
+	mu    sync.Mutex
+	Lines []string
+	Done  int64
+	Total int64
+}
+
+// Log implements luabind.LogSink.
+func (l *Logs) Log(level luabind.Level, msg string, fields map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	line := string(level) + " " + msg
+	if len(fields) > 0 {
+		keys := make([]string, 0, len(fields))
+		for k := range fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			line += fmt.Sprintf(" %s=%v", k, fields[k])
+		}
+	}
+	l.Lines = append(l.Lines, line)
+}
+
+// Progress implements luabind.LogSink.
+func (l *Logs) Progress(done, total int64) {
+	l.mu.Lock()
+	l.Done, l.Total = done, total
+	l.mu.Unlock()
+}
+
+// String returns the collected lines, one per line.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.Lines, "\n")
+}
+
+// Options tune a state made by New.
+type Options struct {
+	Ctx    context.Context   // default: context.Background()
+	Args   map[string]string // etl args
+	Header map[string]string // script header keys
+	DryRun bool
+	Script string // default "test"
+}
+
+// State is a Lua state wired to modules, with its Env.
+type State struct {
+	L    *lua.LState
+	Env  *luabind.Env
+	Logs *Logs
+}
+
+// New makes a state in which require(name) returns the given modules. The
+// state and its Env are closed when the test ends.
+func New(t testing.TB, opts Options, mods ...luabind.Module) *State {
+	t.Helper()
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	name := opts.Script
+	if name == "" {
+		name = "test"
+	}
+	logs := &Logs{}
+	env := &luabind.Env{Ctx: ctx, Script: name, Path: name + ".lua", Args: opts.Args, Header: opts.Header, Log: logs, DryRun: opts.DryRun}
+	if dl, ok := ctx.Deadline(); ok {
+		env.Deadline = dl
+	}
+	L := lua.NewState()
+	L.SetContext(ctx)
+	for _, m := range mods {
+		m := m
+		L.PreloadModule(m.Name(), func(L *lua.LState) int {
+			L.Push(m.Open(L, env))
+			return 1
+		})
+	}
+	installHelpers(L)
+	s := &State{L: L, Env: env, Logs: logs}
+	t.Cleanup(func() {
+		env.Close()
+		L.Close()
+	})
+	return s
+}
+
+// Exec runs code (named chunk) and returns its first result.
+func (s *State) Exec(chunk, code string) (lua.LValue, error) {
+	fn, err := s.L.Load(strings.NewReader(code), chunk)
+	if err != nil {
+		return nil, err
+	}
+	s.L.Push(fn)
+	if err := s.L.PCall(0, 1, nil); err != nil {
+		return nil, err
+	}
+	v := s.L.Get(-1)
+	s.L.Pop(1)
+	return v, nil
+}
+
+// Run runs code and fails the test on error; it returns the converted result.
+func Run(t testing.TB, code string, mods ...luabind.Module) any {
+	t.Helper()
+	s := New(t, Options{}, mods...)
+	v, err := s.Exec("test.lua", code)
+	if err != nil {
+		t.Fatalf("lua: %v", err)
+	}
+	out, err := luaconv.FromLua(v)
+	if err != nil {
+		t.Fatalf("result: %v", err)
+	}
+	return out
+}
+
+// RunFiles runs each file matching pattern (for example
+// "testdata/test_*.lua") as a subtest in a fresh state made by newState.
+// A file passes when it runs to its end without error.
+func RunFiles(t *testing.T, pattern string, newState func(t *testing.T) *State) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no Lua test files match %s", pattern)
+	}
+	for _, f := range files {
+		f := f
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newState(t)
+			start := time.Now()
+			if _, err := s.Exec(filepath.Base(f), string(src)); err != nil {
+				t.Fatalf("%v\nlog:\n%s", err, s.Logs.String())
+			}
+			t.Logf("%s ran in %v", f, time.Since(start))
+		})
+	}
+}
+
+func installHelpers(L *lua.LState) {
+	L.SetGlobal("expect_eq", L.NewFunction(func(L *lua.LState) int {
+		got, err1 := luaconv.FromLua(L.Get(1))
+		want, err2 := luaconv.FromLua(L.Get(2))
+		if err1 != nil || err2 != nil {
+			L.RaiseError("expect_eq: cannot compare: %v %v", err1, err2)
+		}
+		if !reflect.DeepEqual(got, want) {
+			L.RaiseError("%s: got %s, want %s", L.OptString(3, "expect_eq"), show(got), show(want))
+		}
+		return 0
+	}))
+	L.SetGlobal("expect_true", L.NewFunction(func(L *lua.LState) int {
+		if !lua.LVAsBool(L.Get(1)) {
+			L.RaiseError("%s", L.OptString(2, "expected a true value"))
+		}
+		return 0
+	}))
+	L.SetGlobal("expect_error", L.NewFunction(func(L *lua.LState) int {
+		fn := L.CheckFunction(1)
+		want := L.CheckString(2)
+		L.Push(fn)
+		err := L.PCall(0, 0, nil)
+		if err == nil {
+			L.RaiseError("expected an error containing %q, got none", want)
+		}
+		msg := err.Error()
+		if ae, ok := err.(*lua.ApiError); ok {
+			msg = ae.Object.String()
+			if t, ok := ae.Object.(*lua.LTable); ok {
+				if m := L.GetMetaField(t, "__tostring"); m != lua.LNil {
+					L.Push(m)
+					L.Push(t)
+					L.Call(1, 1)
+					msg = L.Get(-1).String()
+					L.Pop(1)
+				}
+			}
+		}
+		if !strings.Contains(msg, want) {
+			L.RaiseError("expected an error containing %q, got %q", want, msg)
+		}
+		L.Push(lua.LString(msg))
+		return 1
+	}))
+}
+
+func show(v any) string {
+	s := fmt.Sprintf("%#v", v)
+	if len(s) > 400 {
+		s = s[:400] + "..."
+	}
+	return s
+}
