@@ -1,0 +1,92 @@
+package host
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/etlhost/etlhost/luabind"
+)
+
+// Status of one script's run.
+type Status string
+
+// Statuses of a script. A run's status is ok, failed or cancelled.
+const (
+	StatusOK        Status = "ok"
+	StatusFailed    Status = "failed"
+	StatusTimeout   Status = "timeout"
+	StatusCancelled Status = "cancelled"
+)
+
+// LogLine is one line a script logged (log.*, print).
+type LogLine struct {
+	Time   time.Time      `json:"time"`
+	Level  luabind.Level  `json:"level"`
+	Msg    string         `json:"msg"`
+	Fields map[string]any `json:"fields,omitempty"`
+}
+
+// Result is the outcome of one script.
+type Result struct {
+	Name      string        `json:"name"`
+	Path      string        `json:"path"`
+	Status    Status        `json:"status"`
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"-"`
+	// Value is what the script returned, as JSON values (nil: nothing).
+	Value any `json:"result"`
+	// Error is the message, with the script's file:line, then a Lua
+	// traceback when there is one. Empty when the script succeeded.
+	Error string    `json:"error,omitempty"`
+	Logs  []LogLine `json:"logs,omitempty"`
+	// Progress last reported with log.progress (zero: none).
+	ProgressDone  int64 `json:"-"`
+	ProgressTotal int64 `json:"-"`
+}
+
+// MarshalJSON adds duration_ms.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		*plain
+		DurationMS int64 `json:"duration_ms"`
+	}{(*plain)(r), r.Duration.Milliseconds()})
+}
+
+// Report is the outcome of a run: the JSON report of `etlhost run --json`.
+type Report struct {
+	Status    Status        `json:"status"`
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"-"`
+	// Scripts in completion order (scripts that never started last).
+	Scripts []*Result `json:"scripts"`
+}
+
+// MarshalJSON adds duration_ms and script_time_ms (the sum of the scripts'
+// durations: what running them one after another would have cost).
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(struct {
+		*plain
+		DurationMS   int64 `json:"duration_ms"`
+		ScriptTimeMS int64 `json:"script_time_ms"`
+	}{(*plain)(r), r.Duration.Milliseconds(), r.ScriptTime().Milliseconds()})
+}
+
+// ScriptTime is the sum of the scripts' durations.
+func (r *Report) ScriptTime() time.Duration {
+	var sum time.Duration
+	for _, s := range r.Scripts {
+		sum += s.Duration
+	}
+	return sum
+}
+
+// Counts returns how many scripts ended in each status.
+func (r *Report) Counts() map[Status]int {
+	c := map[Status]int{}
+	for _, s := range r.Scripts {
+		c[s.Status]++
+	}
+	return c
+}

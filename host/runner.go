@@ -1,0 +1,449 @@
+// Package host runs Lua scripts: each in its own sandboxed gopher-lua state,
+// on its own goroutine, under its own deadline, and collects their results.
+// It knows scripts, states, deadlines and results; what scripts can reach
+// beyond the sandbox comes from the luabind modules it is given.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
+)
+
+// Defaults of a Runner.
+const (
+	DefaultTimeout = 10 * time.Minute
+	DefaultGrace   = 3 * time.Second
+	// MaxLogLines bounds the log lines kept in a result; later lines still
+	// reach the observer.
+	MaxLogLines = 10000
+)
+
+// ErrInterrupted is the cause of a run stopped by Ctrl+C or SIGTERM.
+var ErrInterrupted = errors.New("interrupted")
+
+// TimeoutError is the cause of a script stopped at its deadline.
+type TimeoutError struct{ Timeout time.Duration }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("timeout: the script ran longer than its %v limit", e.Timeout)
+}
+
+// MemoryError is the cause of a script stopped by the memory watchdog.
+type MemoryError struct {
+	Limit, Used int64
+}
+
+func (e *MemoryError) Error() string {
+	return fmt.Sprintf("memory limit: the script used about %s, more than its limit of %s", FormatSize(e.Used), FormatSize(e.Limit))
+}
+
+// Observer hears about a run as it happens. Calls come from the scripts'
+// goroutines, concurrently: implementations synchronise themselves.
+type Observer interface {
+	ScriptStarted(s *Script, at time.Time)
+	ScriptLog(s *Script, line LogLine)
+	ScriptProgress(s *Script, done, total int64)
+	ScriptFinished(r *Result)
+}
+
+// Runner runs scripts. The zero value needs at least nothing: defaults apply.
+type Runner struct {
+	// Modules scripts can require, besides the script library.
+	Modules []luabind.Module
+	// Jobs is how many scripts run at once; 0 means all of them.
+	Jobs int
+	// Timeout per script, unless its header says otherwise (default 10m).
+	Timeout time.Duration
+	// MaxMemory per script in bytes (0: no limit). The watchdog stops the
+	// script that exceeds it; the others go on.
+	MaxMemory int64
+	// Grace is how long a script may take to unwind after its context ends
+	// before the runner abandons it (default 3s). A script stuck inside Go
+	// code cannot be killed; it is reported and its slot freed.
+	Grace time.Duration
+	// Args are the run's --arg pairs.
+	Args map[string]string
+	// LibDir is the script library folder (scripts/lib); "" for none.
+	LibDir string
+	// DryRun asks the modules to plan changes rather than make them.
+	DryRun bool
+	// Observer hears about the run (nil: nobody).
+	Observer Observer
+	// Now is the clock (nil: time.Now); tests inject theirs.
+	Now func() time.Time
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// HeaderKeys lists the script header keys the host and its modules accept.
+func (r *Runner) HeaderKeys() []string {
+	var keys []string
+	for _, m := range r.Modules {
+		if hk, ok := m.(luabind.HeaderKeys); ok {
+			keys = append(keys, hk.HeaderKeys()...)
+		}
+	}
+	return keys
+}
+
+// Load compiles scripts for this runner; the first bad one is the error.
+func (r *Runner) Load(paths []string) ([]*Script, error) {
+	keys := r.HeaderKeys()
+	var scripts []*Script
+	seen := map[string]string{}
+	for _, p := range paths {
+		s, err := LoadScript(p, keys)
+		if err != nil {
+			return nil, err
+		}
+		if other, dup := seen[s.Name]; dup {
+			return nil, fmt.Errorf("two scripts are named %q (%s and %s): names must be unique in a run", s.Name, other, p)
+		}
+		seen[s.Name] = p
+		scripts = append(scripts, s)
+	}
+	return scripts, nil
+}
+
+// Run runs the scripts and returns the report. Cancelling ctx stops every
+// script (status cancelled) and returns once they have unwound or the grace
+// period has passed.
+func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
+	lib, err := r.openLib()
+	if err != nil {
+		return nil, err
+	}
+	start := r.now()
+	report := &Report{StartedAt: start}
+	modules := map[string]luabind.Module{}
+	for _, m := range r.Modules {
+		modules[m.Name()] = m
+	}
+	var wd *watchdog
+	if r.MaxMemory > 0 {
+		wd = newWatchdog(r.MaxMemory)
+		defer wd.stop()
+	}
+	jobs := r.Jobs
+	if jobs <= 0 || jobs > len(scripts) {
+		jobs = len(scripts)
+	}
+	slots := make(chan struct{}, max(jobs, 1))
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		skipped []*Result
+	)
+	finish := func(res *Result) {
+		mu.Lock()
+		report.Scripts = append(report.Scripts, res)
+		mu.Unlock()
+		if r.Observer != nil {
+			r.Observer.ScriptFinished(res)
+		}
+	}
+	for _, s := range scripts {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			skipped = append(skipped, &Result{Name: s.Name, Path: s.Path, Status: StatusCancelled,
+				StartedAt: r.now(), Error: "cancelled before it started: " + context.Cause(ctx).Error()})
+			continue
+		}
+		wg.Add(1)
+		go func(s *Script) {
+			defer wg.Done()
+			res := r.runOne(ctx, s, modules, lib, wd)
+			<-slots
+			finish(res)
+		}(s)
+	}
+	wg.Wait()
+	for _, res := range skipped {
+		finish(res)
+	}
+	lib.close()
+	report.Duration = r.now().Sub(start)
+	report.Status = StatusOK
+	for _, res := range report.Scripts {
+		switch {
+		case res.Status == StatusCancelled:
+			report.Status = StatusCancelled
+		case res.Status != StatusOK && report.Status == StatusOK:
+			report.Status = StatusFailed
+		}
+	}
+	return report, nil
+}
+
+func (r *Runner) openLib() (*libLoader, error) {
+	if r.LibDir == "" {
+		return nil, nil
+	}
+	return newLibLoader(r.LibDir)
+}
+
+// scriptLog is the LogSink of one script: it keeps lines for the result and
+// passes them on to the observer.
+type scriptLog struct {
+	r      *Runner
+	s      *Script
+	mu     sync.Mutex
+	lines  []LogLine
+	drops  int
+	done   int64
+	total  int64
+	nowFun func() time.Time
+}
+
+func (l *scriptLog) Log(level luabind.Level, msg string, fields map[string]any) {
+	line := LogLine{Time: l.nowFun(), Level: level, Msg: msg, Fields: fields}
+	l.mu.Lock()
+	if len(l.lines) < MaxLogLines {
+		l.lines = append(l.lines, line)
+	} else {
+		l.drops++
+	}
+	l.mu.Unlock()
+	if l.r.Observer != nil {
+		l.r.Observer.ScriptLog(l.s, line)
+	}
+}
+
+func (l *scriptLog) Progress(done, total int64) {
+	l.mu.Lock()
+	l.done, l.total = done, total
+	l.mu.Unlock()
+	if l.r.Observer != nil {
+		l.r.Observer.ScriptProgress(l.s, done, total)
+	}
+}
+
+type outcome struct {
+	value any
+	err   string
+}
+
+// runOne runs one script on its own goroutine and waits for it, or for its
+// context to end plus the grace period.
+func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]luabind.Module, lib *libLoader, wd *watchdog) *Result {
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if s.Timeout > 0 {
+		timeout = s.Timeout
+	}
+	grace := r.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	ctx, cancelT := context.WithTimeoutCause(ctx, timeout, &TimeoutError{Timeout: timeout})
+	defer cancelT()
+
+	logs := &scriptLog{r: r, s: s, nowFun: r.now}
+	env := &luabind.Env{Ctx: ctx, Script: s.Name, Path: s.Path, Args: r.Args, Header: s.Header,
+		Log: logs, DryRun: r.DryRun}
+	env.Deadline, _ = ctx.Deadline()
+	started := r.now()
+	if r.Observer != nil {
+		r.Observer.ScriptStarted(s, started)
+	}
+	if wd != nil {
+		wd.add(env, cancel)
+		defer wd.remove(env)
+	}
+	sb := &sandbox{env: env, modules: modules, lib: lib}
+	done := make(chan outcome, 1)
+	go func() { done <- execute(ctx, sb, s) }()
+
+	var o outcome
+	abandoned := false
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		select {
+		case o = <-done:
+		case <-time.After(grace):
+			abandoned = true
+		}
+	}
+	res := &Result{Name: s.Name, Path: s.Path, StartedAt: started, Duration: r.now().Sub(started)}
+	cause := context.Cause(ctx)
+	var memErr *MemoryError
+	switch {
+	case parent.Err() != nil:
+		res.Status = StatusCancelled
+		res.Error = "cancelled: " + context.Cause(parent).Error()
+	case errors.As(cause, &memErr):
+		res.Status = StatusFailed
+		res.Error = memErr.Error()
+	case ctx.Err() != nil:
+		// The deadline decides, not the returned error: a coroutine can
+		// swallow the context's error and let the script return normally.
+		res.Status = StatusTimeout
+		res.Error = cause.Error()
+	case o.err != "":
+		res.Status = StatusFailed
+	default:
+		res.Status = StatusOK
+		res.Value = o.value
+	}
+	if res.Status != StatusOK && o.err != "" && !strings.Contains(res.Error, o.err) {
+		if res.Error == "" {
+			res.Error = o.err
+		} else {
+			res.Error += "\n" + o.err
+		}
+	}
+	if abandoned {
+		res.Error += fmt.Sprintf("\nthe script did not stop within %v of the end of its context (stuck inside a Go function); abandoned", grace)
+	}
+	logs.mu.Lock()
+	res.Logs = logs.lines
+	res.ProgressDone, res.ProgressTotal = logs.done, logs.total
+	if logs.drops > 0 {
+		res.Logs = append(res.Logs, LogLine{Time: r.now(), Level: luabind.LevelWarn, Msg: fmt.Sprintf("%d more log lines were not kept", logs.drops)})
+	}
+	logs.mu.Unlock()
+	return res
+}
+
+// execute builds the script's state and runs it. It never panics: a panic
+// inside gopher-lua (a registry overflow inside a protected call, say)
+// becomes the script's error.
+func execute(ctx context.Context, sb *sandbox, s *Script) (o outcome) {
+	defer func() {
+		if p := recover(); p != nil {
+			o = outcome{err: fmt.Sprintf("%s: internal error in the Lua VM: %v\n%s", s.Path, p, firstLines(string(debug.Stack()), 12))}
+		}
+	}()
+	defer sb.env.Close()
+	L := sb.newState(ctx)
+	defer L.Close()
+	L.Push(L.NewFunctionFromProto(s.proto))
+	err := L.PCall(0, 1, L.NewFunction(messageHandler))
+	if err != nil {
+		var ae *lua.ApiError
+		if errors.As(err, &ae) {
+			return outcome{err: ae.Object.String()}
+		}
+		return outcome{err: err.Error()}
+	}
+	ret := L.Get(-1)
+	value, cerr := luaconv.FromLua(ret)
+	if cerr != nil {
+		return outcome{err: fmt.Sprintf("%s: the script's return value cannot be reported: %v", s.Path, cerr)}
+	}
+	return outcome{value: value}
+}
+
+var positionRe = regexp.MustCompile(`^[^\s:]+:\d+: `)
+
+// maxTraceback bounds the traceback: a tail-recursive loop would otherwise
+// produce one entry per call.
+const maxTraceback = 20
+
+// messageHandler turns an error value into "file:line: message" followed by
+// a bounded Lua traceback. Error tables (from pg or odoo) are shown through
+// their __tostring.
+func messageHandler(L *lua.LState) int {
+	v := L.Get(1)
+	msg := ""
+	switch x := v.(type) {
+	case lua.LString:
+		msg = string(x)
+	case *lua.LTable:
+		if mm := L.GetMetaField(x, "__tostring"); mm != lua.LNil {
+			msg = L.ToStringMeta(x).String()
+		} else if plain, err := luaconv.FromLua(x); err == nil {
+			msg = fmt.Sprintf("error object %v", plain)
+		} else {
+			msg = "error object (a table)"
+		}
+	case *lua.LNilType:
+		msg = "error called with nil"
+	default:
+		msg = L.ToStringMeta(v).String()
+	}
+	var frames []string
+	where := ""
+	prev := ""
+	for level := 0; level < maxTraceback+1; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sln", dbg, lua.LNil); err != nil {
+			break
+		}
+		var line string
+		if dbg.What == "G" || dbg.CurrentLine < 0 {
+			line = "\t[Go]: in " + funcName(dbg)
+		} else {
+			pos := fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)
+			if where == "" {
+				where = pos
+			}
+			line = "\t" + pos + ": in " + funcName(dbg)
+		}
+		if line == prev {
+			continue
+		}
+		prev = line
+		if len(frames) == maxTraceback {
+			frames = append(frames, "\t...")
+			break
+		}
+		frames = append(frames, line)
+	}
+	if where != "" && !positionRe.MatchString(msg) {
+		msg = where + ": " + msg
+	}
+	if len(frames) > 0 {
+		msg += "\nstack traceback:\n" + strings.Join(frames, "\n")
+	}
+	L.Push(lua.LString(msg))
+	return 1
+}
+
+func funcName(d *lua.Debug) string {
+	switch {
+	case d.What == "main":
+		return "main chunk"
+	case d.Name != "":
+		return "function '" + d.Name + "'"
+	case d.LineDefined > 0:
+		return fmt.Sprintf("function <%s:%d>", d.Source, d.LineDefined)
+	default:
+		return "?"
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}

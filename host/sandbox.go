@@ -1,0 +1,283 @@
+package host
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
+)
+
+// Limits of one script's state.
+const (
+	// CallStackSize bounds Lua call depth (Go frames count too), per coroutine.
+	CallStackSize = 200
+	// MaxCoroutines bounds the coroutines one script may create.
+	MaxCoroutines = 1000
+	// MaxArrayIndex bounds the array part of every table. A store far past
+	// the end of an array (t[67108863] = true) makes gopher-lua fill the gap
+	// in one instruction, which no deadline can interrupt; with this bound
+	// the worst gap costs 16M slots. Higher integer keys still work (they go
+	// to the hash part); `#t` only counts the array part, so arrays longer
+	// than this are not supported.
+	MaxArrayIndex = 1 << 24
+)
+
+func init() {
+	// Process-wide: gopher-lua reads this package variable on every store.
+	lua.MaxArrayIndex = MaxArrayIndex
+}
+
+// allowedGlobals is the allow-list of the base library. Anything else that
+// gopher-lua's base library defines (dofile, loadfile, load, loadstring,
+// getfenv, setfenv, module, newproxy, _printregs, require) is dropped:
+// they reach files, replace environments or run unchecked source.
+var allowedGlobals = map[string]bool{
+	"assert": true, "error": true, "ipairs": true, "next": true, "pairs": true,
+	"pcall": true, "rawequal": true, "rawget": true, "rawset": true, "select": true,
+	"setmetatable": true, "tonumber": true, "tostring": true, "type": true,
+	"unpack": true, "xpcall": true, "_G": true, "_VERSION": true,
+	// replaced below
+	"print": true, "getmetatable": true, "collectgarbage": true, "require": true,
+	// libraries
+	"string": true, "table": true, "math": true, "os": true, "coroutine": true,
+}
+
+var allowedOS = map[string]bool{"time": true, "clock": true, "date": true, "difftime": true}
+
+// sandbox is what a state needs from the host to build its globals.
+type sandbox struct {
+	env     *luabind.Env
+	modules map[string]luabind.Module
+	lib     *libLoader // may be nil: no scripts/lib
+	loading map[string]bool
+}
+
+// newState builds a fresh state whose globals come from the allow-list, with
+// the host's modules and the script library reachable through require.
+func (sb *sandbox) newState(ctx context.Context) *lua.LState {
+	L := lua.NewState(lua.Options{
+		SkipOpenLibs:        true,
+		CallStackSize:       CallStackSize,
+		RegistrySize:        1024,
+		RegistryMaxSize:     1024 * 1024,
+		RegistryGrowStep:    1024,
+		MinimizeStackMemory: true,
+	})
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.OsLibName, lua.OpenOs},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	var drop []string
+	g.ForEach(func(k, _ lua.LValue) {
+		if s, ok := k.(lua.LString); !ok || !allowedGlobals[string(s)] {
+			drop = append(drop, k.String())
+		}
+	})
+	for _, k := range drop {
+		g.RawSetString(k, lua.LNil)
+	}
+	if os, ok := g.RawGetString("os").(*lua.LTable); ok {
+		var osDrop []string
+		os.ForEach(func(k, _ lua.LValue) {
+			if !allowedOS[k.String()] {
+				osDrop = append(osDrop, k.String())
+			}
+		})
+		for _, k := range osDrop {
+			os.RawSetString(k, lua.LNil)
+		}
+	}
+	// The string metatable: strings index the string module through a
+	// separate, protected metatable, so getmetatable("") gives nothing to
+	// tamper with.
+	strmod := g.RawGetString("string").(*lua.LTable)
+	strmod.RawSetString("__index", lua.LNil)
+	strmt := L.NewTable()
+	strmt.RawSetString("__index", strmod)
+	strmt.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(lua.LString(""), strmt)
+	installStringLimits(L, strmod, ctx)
+
+	tbl := g.RawGetString("table").(*lua.LTable)
+	tbl.RawSetString("concat", L.NewFunction(tableConcat))
+
+	g.RawSetString("collectgarbage", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(0))
+		return 1
+	}))
+	g.RawSetString("print", L.NewFunction(sb.print))
+	g.RawSetString("getmetatable", L.NewFunction(getMetatable))
+	g.RawSetString("setmetatable", L.NewFunction(setMetatable))
+	g.RawSetString("require", L.NewFunction(sb.require))
+	sb.limitCoroutines(L, g.RawGetString("coroutine").(*lua.LTable))
+	L.SetContext(ctx)
+	return L
+}
+
+// print writes to the script's log, never to the host's stdout.
+func (sb *sandbox) print(L *lua.LState) int {
+	n := L.GetTop()
+	parts := make([]string, n)
+	for i := 1; i <= n; i++ {
+		parts[i-1] = L.ToStringMeta(L.Get(i)).String()
+	}
+	sb.env.Log.Log(luabind.LevelInfo, strings.Join(parts, "\t"), nil)
+	return 0
+}
+
+// require resolves, in order: modules already loaded in this state, the
+// host's modules, then Lua files of the script library by dotted name.
+func (sb *sandbox) require(L *lua.LState) int {
+	name := L.CheckString(1)
+	loaded := L.Get(lua.RegistryIndex).(*lua.LTable)
+	key := lua.LString("etlhost.loaded." + name)
+	if v := loaded.RawGet(key); v != lua.LNil {
+		L.Push(v)
+		return 1
+	}
+	var v lua.LValue
+	if m, ok := sb.modules[name]; ok {
+		v = m.Open(L, sb.env)
+	} else {
+		if sb.loading[name] {
+			L.RaiseError("module %q: require cycle", name)
+		}
+		if sb.lib == nil {
+			L.RaiseError("module %q not found: it is not one of etlhost's modules (%s) and there is no library folder", name, strings.Join(sb.moduleNames(), ", "))
+		}
+		proto, err := sb.lib.load(name)
+		if err != nil {
+			L.RaiseError("module %q: %v (host modules: %s)", name, err, strings.Join(sb.moduleNames(), ", "))
+		}
+		if sb.loading == nil {
+			sb.loading = map[string]bool{}
+		}
+		sb.loading[name] = true
+		fn := L.NewFunctionFromProto(proto)
+		L.Push(fn)
+		L.Push(lua.LString(name))
+		L.Call(1, 1)
+		delete(sb.loading, name)
+		v = L.Get(-1)
+		L.Pop(1)
+		if v == lua.LNil {
+			v = lua.LTrue
+		}
+	}
+	loaded.RawSet(key, v)
+	L.Push(v)
+	return 1
+}
+
+func (sb *sandbox) moduleNames() []string {
+	names := make([]string, 0, len(sb.modules))
+	for n := range sb.modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// limitCoroutines caps how many coroutines a script creates: each costs a
+// call stack and a registry of its own.
+func (sb *sandbox) limitCoroutines(L *lua.LState, co *lua.LTable) {
+	count := 0
+	for _, name := range []string{"create", "wrap"} {
+		orig := co.RawGetString(name).(*lua.LFunction)
+		fname := name
+		co.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			count++
+			if count > MaxCoroutines {
+				L.RaiseError("coroutine.%s: more than %d coroutines in one script", fname, MaxCoroutines)
+			}
+			L.Push(orig)
+			L.Push(L.Get(1))
+			L.Call(1, 1)
+			return 1
+		}))
+	}
+}
+
+// tableConcat is table.concat built with a strings.Builder and a size cap:
+// gopher-lua's version pushes every item on the registry, which is slow
+// for long lists and not interruptible.
+func tableConcat(L *lua.LState) int {
+	t := L.CheckTable(1)
+	sep := L.OptString(2, "")
+	i := L.OptInt(3, 1)
+	j := L.OptInt(4, t.Len())
+	var b strings.Builder
+	for k := i; k <= j; k++ {
+		v := t.RawGetInt(k)
+		switch s := v.(type) {
+		case lua.LString:
+			b.WriteString(string(s))
+		case lua.LNumber:
+			b.WriteString(s.String())
+		default:
+			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
+		}
+		if k < j {
+			b.WriteString(sep)
+		}
+		if b.Len() > MaxStringBytes {
+			L.RaiseError("table.concat: result over the limit of %d bytes", MaxStringBytes)
+		}
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// getMetatable honours __metatable, as Lua 5.1 does and gopher-lua does not.
+func getMetatable(L *lua.LState) int {
+	mt := L.GetMetatable(L.CheckAny(1))
+	if t, ok := mt.(*lua.LTable); ok {
+		if p := t.RawGetString("__metatable"); p != lua.LNil {
+			L.Push(p)
+			return 1
+		}
+	}
+	L.Push(mt)
+	return 1
+}
+
+// setMetatable refuses to replace a protected metatable.
+func setMetatable(L *lua.LState) int {
+	t := L.CheckTable(1)
+	mt := L.Get(2)
+	if mt != lua.LNil {
+		if _, ok := mt.(*lua.LTable); !ok {
+			L.ArgError(2, "nil or table expected")
+		}
+	}
+	if old, ok := L.GetMetatable(t).(*lua.LTable); ok && old.RawGetString("__metatable") != lua.LNil {
+		L.RaiseError("cannot change a protected metatable")
+	}
+	L.SetMetatable(t, mt)
+	L.Push(t)
+	return 1
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,401 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/pm"
+)
+
+// Caps on what one string function call may build. gopher-lua's own
+// implementations hand sizes and formats straight to Go, and a Lua context
+// check never runs inside a builtin, so a single call could otherwise
+// allocate gigabytes or run for minutes past a deadline.
+const (
+	MaxStringBytes = 64 << 20 // string.rep, table.concat, gsub results
+	maxFormatWidth = 99       // Lua's own limit on widths and precisions
+	// Patterns on subjects longer than this run on a helper goroutine so the
+	// call can return at the script's deadline: Lua patterns backtrack, and
+	// a bad one on a long subject runs for minutes. Shorter subjects run
+	// inline (the common case: a field of a row).
+	inlinePatternBytes = 256
+)
+
+// installStringLimits replaces the string functions whose cost is not
+// bounded by the VM's context checks.
+func installStringLimits(L *lua.LState, strmod *lua.LTable, ctx context.Context) {
+	set := func(name string, fn lua.LGFunction) { strmod.RawSetString(name, L.NewFunction(fn)) }
+	set("rep", strRep)
+	set("format", strFormat)
+	set("dump", func(L *lua.LState) int { L.RaiseError("string.dump is not available"); return 0 })
+	pf := patternFuncs{ctx: ctx}
+	set("find", pf.find)
+	set("match", pf.match)
+	set("gsub", pf.gsub)
+	gm := L.NewFunction(pf.gmatch)
+	strmod.RawSetString("gmatch", gm)
+	strmod.RawSetString("gfind", gm)
+}
+
+func strRep(L *lua.LState) int {
+	s := L.CheckString(1)
+	n := L.CheckInt(2)
+	sep := L.OptString(3, "")
+	if n <= 0 {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	unit := len(s) + len(sep)
+	if unit > 0 && n > MaxStringBytes/unit {
+		L.RaiseError("string.rep: result of %d x %d bytes is over the limit of %d bytes", n, unit, MaxStringBytes)
+	}
+	if sep == "" {
+		L.Push(lua.LString(strings.Repeat(s, n)))
+		return 1
+	}
+	var b strings.Builder
+	b.Grow(n * unit)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// strFormat implements Lua 5.1's string.format: only Lua's conversions
+// (%d %i %u %c %o %x %X %e %E %f %g %G %q %s %a %A %%), flags "-+ #0",
+// widths and precisions of at most two digits. Go's own verbs (%v %T %p)
+// would print host types and pointers.
+func strFormat(L *lua.LState) int {
+	f := L.CheckString(1)
+	var b strings.Builder
+	arg := 2
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if i >= len(f) {
+			L.RaiseError("invalid option '%%' at the end of the format string")
+		}
+		if f[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		start := i
+		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
+			i++
+		}
+		if i-start > 5 {
+			L.RaiseError("invalid format (repeated flags)")
+		}
+		digits := func() {
+			n := 0
+			for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+				i++
+				n++
+			}
+			if n > 2 {
+				L.RaiseError("invalid format (width or precision over %d)", maxFormatWidth)
+			}
+		}
+		digits()
+		if i < len(f) && f[i] == '.' {
+			i++
+			digits()
+		}
+		if i >= len(f) {
+			L.RaiseError("invalid format string %q", f)
+		}
+		spec := "%" + f[start:i]
+		verb := f[i]
+		if arg > L.GetTop() {
+			L.ArgError(arg, "no value")
+		}
+		v := L.Get(arg)
+		switch verb {
+		case 'd', 'i':
+			b.WriteString(fmt.Sprintf(spec+"d", int64(L.CheckNumber(arg))))
+		case 'u':
+			b.WriteString(fmt.Sprintf(spec+"d", uint64(int64(L.CheckNumber(arg)))))
+		case 'c':
+			b.WriteByte(byte(L.CheckInt(arg)))
+		case 'o', 'x', 'X':
+			b.WriteString(fmt.Sprintf(spec+string(verb), int64(L.CheckNumber(arg))))
+		case 'e', 'E', 'f', 'g', 'G':
+			b.WriteString(fmt.Sprintf(spec+string(verb), float64(L.CheckNumber(arg))))
+		case 'a', 'A':
+			s := strconv.FormatFloat(float64(L.CheckNumber(arg)), 'x', -1, 64)
+			if verb == 'A' {
+				s = strings.ToUpper(s)
+			}
+			b.WriteString(s)
+		case 'q':
+			b.WriteString(luaQuote(L.CheckString(arg)))
+		case 's':
+			s := L.ToStringMeta(v).String()
+			b.WriteString(fmt.Sprintf(spec+"s", s))
+		default:
+			L.RaiseError("invalid option '%%%c' to 'format'", verb)
+		}
+		arg++
+		if b.Len() > MaxStringBytes {
+			L.RaiseError("string.format: result over the limit of %d bytes", MaxStringBytes)
+		}
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// luaQuote quotes like Lua's %q: a string Lua reads back to the same bytes.
+func luaQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString("\\n")
+		case '\r':
+			b.WriteString("\\r")
+		case 0:
+			b.WriteString("\\000")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// patternFuncs are string.find/match/gmatch/gsub on gopher-lua's pattern
+// engine, with matching of long subjects moved off the state's goroutine so
+// that it stops waiting at the script's deadline (the abandoned match ends
+// on its own; strings are immutable, so it shares nothing mutable).
+type patternFuncs struct {
+	ctx context.Context
+}
+
+func (p patternFuncs) run(L *lua.LState, pattern, subject string, init, limit int) []*pm.MatchData {
+	if len(subject) <= inlinePatternBytes {
+		mds, err := pm.Find(pattern, []byte(subject), init, limit)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		return mds
+	}
+	type result struct {
+		mds []*pm.MatchData
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- result{err: fmt.Errorf("pattern error: %v", r)}
+			}
+		}()
+		mds, err := pm.Find(pattern, []byte(subject), init, limit)
+		ch <- result{mds, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			L.RaiseError("%s", r.err.Error())
+		}
+		return r.mds
+	case <-p.ctx.Done():
+		L.RaiseError("pattern matching stopped: %v", context.Cause(p.ctx))
+		return nil
+	}
+}
+
+func startIndex(s string, i int) int {
+	if i < 0 {
+		i = len(s) + i + 1
+	}
+	if i < 1 {
+		i = 1
+	}
+	if i > len(s)+1 {
+		i = len(s) + 1
+	}
+	return i - 1
+}
+
+func pushCaptures(L *lua.LState, s string, md *pm.MatchData, wholeIfNone bool) int {
+	n := md.CaptureLength()
+	if n == 2 {
+		if wholeIfNone {
+			L.Push(lua.LString(s[md.Capture(0):md.Capture(1)]))
+			return 1
+		}
+		return 0
+	}
+	for i := 2; i < n; i += 2 {
+		if md.IsPosCapture(i) {
+			L.Push(lua.LNumber(md.Capture(i)))
+		} else {
+			L.Push(lua.LString(s[md.Capture(i):md.Capture(i+1)]))
+		}
+	}
+	return n/2 - 1
+}
+
+func (p patternFuncs) find(L *lua.LState) int {
+	s := L.CheckString(1)
+	pat := L.CheckString(2)
+	init := startIndex(s, L.OptInt(3, 1))
+	if init > len(s) && len(s) > 0 {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(pat, "^$*+?.([%-") {
+		pos := strings.Index(s[init:], pat)
+		if pos < 0 {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(lua.LNumber(init + pos + 1))
+		L.Push(lua.LNumber(init + pos + len(pat)))
+		return 2
+	}
+	mds := p.run(L, pat, s, init, 1)
+	if len(mds) == 0 {
+		L.Push(lua.LNil)
+		return 1
+	}
+	md := mds[0]
+	L.Push(lua.LNumber(md.Capture(0) + 1))
+	L.Push(lua.LNumber(md.Capture(1)))
+	return 2 + pushCaptures(L, s, md, false)
+}
+
+func (p patternFuncs) match(L *lua.LState) int {
+	s := L.CheckString(1)
+	pat := L.CheckString(2)
+	init := startIndex(s, L.OptInt(3, 1))
+	mds := p.run(L, pat, s, init, 1)
+	if len(mds) == 0 {
+		L.Push(lua.LNil)
+		return 1
+	}
+	return pushCaptures(L, s, mds[0], true)
+}
+
+func (p patternFuncs) gmatch(L *lua.LState) int {
+	s := L.CheckString(1)
+	pat := L.CheckString(2)
+	mds := p.run(L, pat, s, 0, -1)
+	i := 0
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if i >= len(mds) {
+			return 0
+		}
+		md := mds[i]
+		i++
+		return pushCaptures(L, s, md, true)
+	}))
+	return 1
+}
+
+func (p patternFuncs) gsub(L *lua.LState) int {
+	s := L.CheckString(1)
+	pat := L.CheckString(2)
+	L.CheckTypes(3, lua.LTString, lua.LTNumber, lua.LTTable, lua.LTFunction)
+	repl := L.Get(3)
+	limit := L.OptInt(4, -1)
+	mds := p.run(L, pat, s, 0, limit)
+	var b strings.Builder
+	last := 0
+	capture := func(md *pm.MatchData, idx int) lua.LValue {
+		if md.CaptureLength() == 2 && idx == 2 {
+			idx = 0 // %1 with no captures is the whole match
+		}
+		if idx >= md.CaptureLength() {
+			L.RaiseError("invalid capture index %%%d", idx/2)
+		}
+		if md.IsPosCapture(idx) {
+			return lua.LNumber(md.Capture(idx))
+		}
+		return lua.LString(s[md.Capture(idx):md.Capture(idx+1)])
+	}
+	for _, md := range mds {
+		start, end := md.Capture(0), md.Capture(1)
+		b.WriteString(s[last:start])
+		whole := s[start:end]
+		var out lua.LValue
+		switch r := repl.(type) {
+		case lua.LString, lua.LNumber:
+			rs := r.String()
+			var rb strings.Builder
+			for i := 0; i < len(rs); i++ {
+				c := rs[i]
+				if c != '%' || i+1 >= len(rs) {
+					rb.WriteByte(c)
+					continue
+				}
+				i++
+				d := rs[i]
+				switch {
+				case d == '0':
+					rb.WriteString(whole)
+				case d >= '1' && d <= '9':
+					rb.WriteString(capture(md, 2*int(d-'0')).String())
+				default:
+					rb.WriteByte(d)
+				}
+			}
+			out = lua.LString(rb.String())
+		case *lua.LTable:
+			out = L.GetTable(r, capture(md, 2))
+		case *lua.LFunction:
+			L.Push(r)
+			n := 0
+			if md.CaptureLength() == 2 {
+				L.Push(lua.LString(whole))
+				n = 1
+			} else {
+				for i := 2; i < md.CaptureLength(); i += 2 {
+					L.Push(capture(md, i))
+					n++
+				}
+			}
+			L.Call(n, 1)
+			out = L.Get(-1)
+			L.Pop(1)
+		}
+		switch o := out.(type) {
+		case *lua.LNilType:
+			b.WriteString(whole)
+		case lua.LBool:
+			if o {
+				L.RaiseError("invalid replacement value (a boolean)")
+			}
+			b.WriteString(whole)
+		case lua.LString, lua.LNumber:
+			b.WriteString(o.String())
+		default:
+			L.RaiseError("invalid replacement value (a %s)", out.Type())
+		}
+		last = end
+		if b.Len() > MaxStringBytes {
+			L.RaiseError("string.gsub: result over the limit of %d bytes", MaxStringBytes)
+		}
+	}
+	b.WriteString(s[last:])
+	L.Push(lua.LString(b.String()))
+	L.Push(lua.LNumber(len(mds)))
+	return 2
+}

@@ -1,0 +1,20 @@
+---@meta
+-- LuaLS definitions for etlhost's `etl` module.
+
+---@class etlmod
+---@field name string the script's name (file name without .lua)
+---@field args table<string, string> the run's --arg key=value pairs
+---@field dry_run boolean true when changes are planned, not made
+local etl = {}
+
+---Seconds left before the script's timeout (math.huge when there is none).
+---@return number
+function etl.deadline() end
+
+---An argument of the run, or a default.
+---@param key string
+---@param default? string
+---@return string|nil
+function etl.arg(key, default) end
+
+return etl

@@ -1,0 +1,79 @@
+// Package json is the Lua module `json`.
+//
+//	local json = require("json")
+//	local s = json.encode({a = 1, list = {1, 2}})   -- '{"a":1,"list":[1,2]}' (keys sorted)
+//	local s = json.encode(v, {indent = "  "})       -- pretty
+//	local v = json.decode('{"a": [1, null, 2]}')    -- JSON null becomes nil
+//
+// Conventions are those of every etlhost module (package luaconv): a table
+// with keys 1..n is an array, any other table an object, the empty table an
+// empty object; whole numbers print without a fraction.
+package json
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
+)
+
+// MaxInputBytes bounds what json.decode accepts.
+const MaxInputBytes = 64 << 20
+
+// Module is the `json` module. It has no shared state.
+type Module struct{}
+
+// Name implements luabind.Module.
+func (Module) Name() string { return "json" }
+
+// Open implements luabind.Module.
+func (Module) Open(L *lua.LState, _ *luabind.Env) lua.LValue {
+	t := L.NewTable()
+	t.RawSetString("encode", L.NewFunction(encode))
+	t.RawSetString("decode", L.NewFunction(decode))
+	return t
+}
+
+func encode(L *lua.LState) int {
+	v, err := luaconv.FromLua(L.CheckAny(1))
+	if err != nil {
+		L.RaiseError("json.encode: %v", err)
+	}
+	indent := ""
+	if opts := luabind.CheckOptTable(L, 2); opts != nil {
+		if s, ok := opts.RawGetString("indent").(lua.LString); ok {
+			indent = string(s)
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		L.RaiseError("json.encode: %v", err)
+	}
+	L.Push(lua.LString(strings.TrimSuffix(buf.String(), "\n")))
+	return 1
+}
+
+func decode(L *lua.LState) int {
+	s := L.CheckString(1)
+	if len(s) > MaxInputBytes {
+		L.RaiseError("json.decode: input of %d bytes is over the limit of %d", len(s), MaxInputBytes)
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		L.RaiseError("json.decode: %v", err)
+	}
+	if dec.More() {
+		L.RaiseError("json.decode: unexpected data after the JSON value")
+	}
+	L.Push(luaconv.ToLua(L, v))
+	return 1
+}

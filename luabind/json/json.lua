@@ -1,0 +1,18 @@
+---@meta
+-- LuaLS definitions for etlhost's `json` module.
+
+---@class jsonmod
+local json = {}
+
+---Encodes a value as JSON (object keys sorted). Tables with keys 1..n are arrays.
+---@param value any
+---@param opts? {indent?: string}
+---@return string
+function json.encode(value, opts) end
+
+---Decodes JSON text; null becomes nil.
+---@param text string
+---@return any
+function json.decode(text) end
+
+return json

@@ -1,0 +1,58 @@
+// Package log is the Lua module `log`: a script's log lines, shown prefixed
+// with the script's name while it runs and kept in its result.
+//
+//	local log = require("log")
+//	log.info("loaded", {rows = 120})      -- also log.debug, log.warn, log.error
+//	log.progress(500, 2000)              -- done, total: drives progress displays
+//
+// Messages are converted with tostring; fields must be plain values
+// (strings, numbers, booleans, tables of those).
+package log
+
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
+)
+
+// Module is the `log` module. It has no shared state.
+type Module struct{}
+
+// Name implements luabind.Module.
+func (Module) Name() string { return "log" }
+
+// Open implements luabind.Module.
+func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
+	t := L.NewTable()
+	for _, lvl := range []luabind.Level{luabind.LevelDebug, luabind.LevelInfo, luabind.LevelWarn, luabind.LevelError} {
+		lvl := lvl
+		t.RawSetString(string(lvl), L.NewFunction(func(L *lua.LState) int {
+			msg := L.ToStringMeta(L.CheckAny(1)).String()
+			var fields map[string]any
+			if ft := luabind.CheckOptTable(L, 2); ft != nil {
+				v, err := luaconv.FromLua(ft)
+				if err != nil {
+					L.ArgError(2, "fields: "+err.Error())
+				}
+				m, ok := v.(map[string]any)
+				if !ok {
+					L.ArgError(2, "fields must be a table keyed by name")
+				}
+				fields = m
+			}
+			env.Log.Log(lvl, msg, fields)
+			return 0
+		}))
+	}
+	t.RawSetString("progress", L.NewFunction(func(L *lua.LState) int {
+		done := L.CheckNumber(1)
+		total := L.OptNumber(2, 0)
+		if done < 0 || total < 0 {
+			L.ArgError(1, "progress counts cannot be negative")
+		}
+		env.Log.Progress(int64(done), int64(total))
+		return 0
+	}))
+	return t
+}

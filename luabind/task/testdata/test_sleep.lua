@@ -1,0 +1,7 @@
+local task = require("task")
+local t0 = os.clock()
+task.sleep(0)
+task.sleep(0.01)
+expect_error(function() task.sleep(-1) end, "non-negative")
+expect_error(function() task.sleep("x") end, "number expected")
+expect_error(function() task.sleep(1e9) end, "longer than 24h")
