@@ -389,7 +389,7 @@ func messageHandler(L *lua.LState) int {
 	var frames []string
 	where := ""
 	prev := ""
-	for level := 0; level < maxTraceback+1; level++ {
+	for level := 1; level < maxTraceback+2; level++ {
 		dbg, ok := L.GetStack(level)
 		if !ok {
 			break

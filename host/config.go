@@ -1,0 +1,254 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is etlhost's configuration: a TOML file (etlhost.toml) plus
+// environment variables. It is read and validated in one place, before any
+// script starts; an error names the file and the key.
+//
+//	[run]
+//	jobs = 3                # scripts at once (default: all)
+//	timeout = "10m"         # per script (a header `--! timeout = 15m` overrides)
+//	max_memory = "2GiB"     # per script (default: a quarter of the machine)
+//	grace = "3s"            # how long a stopped script may take to unwind
+//	lib = "scripts/lib"     # the script library (default: lib/ beside the scripts)
+//
+//	[postgres.default]      # pg.connect() ; [postgres.warehouse] is pg.connect("warehouse")
+//	dsn_env = "ETLHOST_PG_DSN"   # or dsn = "postgres://..." (a password in the file is discouraged)
+//	max_conns = 8
+//
+//	[odoo.default]          # odoo.connect()
+//	url = "https://erp.example.com"
+//	db = "prod"
+//	user = "etl@example.com"
+//	password_env = "ODOO_PASSWORD"   # or api_key_env (JSON-2); password/api_key in the file work too
+//	transport = "xmlrpc"             # or "json2" (Odoo 19+)
+//	max_in_flight = 4                # requests in flight, shared by all scripts
+//	timeout = "120s"                 # per call
+//	retries = 3                      # read calls only
+//
+// Without a [postgres.default] section, ETLHOST_PG_DSN names the default
+// PostgreSQL connection; without [odoo.default], ETLHOST_ODOO_URL,
+// ETLHOST_ODOO_DB, ETLHOST_ODOO_USER and ETLHOST_ODOO_PASSWORD (or
+// ETLHOST_ODOO_API_KEY) name the default Odoo connection.
+type Config struct {
+	// Path of the file read ("" when none).
+	Path     string                  `toml:"-"`
+	Run      RunSettings             `toml:"run"`
+	Postgres map[string]PostgresConn `toml:"postgres"`
+	Odoo     map[string]OdooConn     `toml:"odoo"`
+}
+
+// RunSettings are defaults of `etlhost run`; flags override them.
+type RunSettings struct {
+	Jobs      int      `toml:"jobs"`
+	Timeout   Duration `toml:"timeout"`
+	MaxMemory string   `toml:"max_memory"`
+	Grace     Duration `toml:"grace"`
+	Lib       string   `toml:"lib"`
+}
+
+// PostgresConn is one named PostgreSQL connection. DSN holds the resolved
+// secret-bearing string: never print it.
+type PostgresConn struct {
+	DSN      string `toml:"dsn"`
+	DSNEnv   string `toml:"dsn_env"`
+	MaxConns int32  `toml:"max_conns"`
+}
+
+// OdooConn is one named Odoo connection. Password and APIKey hold resolved
+// secrets: never print them.
+type OdooConn struct {
+	URL         string   `toml:"url"`
+	DB          string   `toml:"db"`
+	User        string   `toml:"user"`
+	Password    string   `toml:"password"`
+	PasswordEnv string   `toml:"password_env"`
+	APIKey      string   `toml:"api_key"`
+	APIKeyEnv   string   `toml:"api_key_env"`
+	Transport   string   `toml:"transport"`
+	MaxInFlight int      `toml:"max_in_flight"`
+	Timeout     Duration `toml:"timeout"`
+	Retries     int      `toml:"retries"`
+}
+
+// Duration is a time.Duration written as "90s", "10m" or "1h30m".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("expected a duration like 90s, 10m or 1h30m, got %q", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// ConfigError is a configuration problem: the run does not start (exit 2).
+type ConfigError struct {
+	Path string // the file, or "environment"
+	Key  string // e.g. postgres.warehouse.dsn_env
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	where := e.Path
+	if where == "" {
+		where = "configuration"
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", where, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", where, e.Msg)
+}
+
+// LoadConfig reads the TOML file at path ("" reads none; a missing file at
+// an explicitly given path is an error) and the environment through getenv,
+// resolves the *_env keys and validates everything.
+func LoadConfig(path string, getenv func(string) string) (*Config, error) {
+	cfg := &Config{Path: path, Postgres: map[string]PostgresConn{}, Odoo: map[string]OdooConn{}}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &ConfigError{Path: path, Msg: "no such file"}
+			}
+			return nil, &ConfigError{Path: path, Msg: err.Error()}
+		}
+		md, err := toml.Decode(string(data), cfg)
+		if err != nil {
+			var perr toml.ParseError
+			if errors.As(err, &perr) {
+				return nil, &ConfigError{Path: path, Msg: fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message)}
+			}
+			return nil, &ConfigError{Path: path, Msg: err.Error()}
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			keys := make([]string, len(und))
+			for i, k := range und {
+				keys[i] = k.String()
+			}
+			return nil, &ConfigError{Path: path, Key: keys[0], Msg: "unknown key (check its spelling and section)"}
+		}
+	}
+	if cfg.Postgres == nil {
+		cfg.Postgres = map[string]PostgresConn{}
+	}
+	if cfg.Odoo == nil {
+		cfg.Odoo = map[string]OdooConn{}
+	}
+	if _, ok := cfg.Postgres["default"]; !ok {
+		if dsn := getenv("ETLHOST_PG_DSN"); dsn != "" {
+			cfg.Postgres["default"] = PostgresConn{DSN: dsn}
+		}
+	}
+	if _, ok := cfg.Odoo["default"]; !ok {
+		if u := getenv("ETLHOST_ODOO_URL"); u != "" {
+			cfg.Odoo["default"] = OdooConn{URL: u, DB: getenv("ETLHOST_ODOO_DB"), User: getenv("ETLHOST_ODOO_USER"),
+				Password: getenv("ETLHOST_ODOO_PASSWORD"), APIKey: getenv("ETLHOST_ODOO_API_KEY"),
+				Transport: getenv("ETLHOST_ODOO_TRANSPORT")}
+		}
+	}
+	return cfg, cfg.resolve(getenv)
+}
+
+func (cfg *Config) resolve(getenv func(string) string) error {
+	where := cfg.Path
+	if cfg.Run.Jobs < 0 {
+		return &ConfigError{Path: where, Key: "run.jobs", Msg: "must be 0 (all) or more"}
+	}
+	if cfg.Run.Timeout.Duration < 0 {
+		return &ConfigError{Path: where, Key: "run.timeout", Msg: "must be positive"}
+	}
+	if cfg.Run.MaxMemory != "" {
+		if _, err := ParseSize(cfg.Run.MaxMemory); err != nil {
+			return &ConfigError{Path: where, Key: "run.max_memory", Msg: err.Error()}
+		}
+	}
+	for _, name := range sortedNames(cfg.Postgres) {
+		c := cfg.Postgres[name]
+		key := "postgres." + name
+		if c.DSN != "" && c.DSNEnv != "" {
+			return &ConfigError{Path: where, Key: key, Msg: "give dsn or dsn_env, not both"}
+		}
+		if c.DSNEnv != "" {
+			c.DSN = getenv(c.DSNEnv)
+			if c.DSN == "" {
+				return &ConfigError{Path: where, Key: key + ".dsn_env", Msg: fmt.Sprintf("environment variable %s is not set", c.DSNEnv)}
+			}
+		}
+		if c.DSN == "" {
+			return &ConfigError{Path: where, Key: key, Msg: "no dsn (set dsn or dsn_env)"}
+		}
+		if c.MaxConns < 0 {
+			return &ConfigError{Path: where, Key: key + ".max_conns", Msg: "must be positive"}
+		}
+		cfg.Postgres[name] = c
+	}
+	for _, name := range sortedNames(cfg.Odoo) {
+		c := cfg.Odoo[name]
+		key := "odoo." + name
+		if c.PasswordEnv != "" {
+			c.Password = getenv(c.PasswordEnv)
+			if c.Password == "" {
+				return &ConfigError{Path: where, Key: key + ".password_env", Msg: fmt.Sprintf("environment variable %s is not set", c.PasswordEnv)}
+			}
+		}
+		if c.APIKeyEnv != "" {
+			c.APIKey = getenv(c.APIKeyEnv)
+			if c.APIKey == "" {
+				return &ConfigError{Path: where, Key: key + ".api_key_env", Msg: fmt.Sprintf("environment variable %s is not set", c.APIKeyEnv)}
+			}
+		}
+		u, err := url.Parse(c.URL)
+		if c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &ConfigError{Path: where, Key: key + ".url", Msg: "expected an http:// or https:// URL"}
+		}
+		if c.DB == "" {
+			return &ConfigError{Path: where, Key: key + ".db", Msg: "missing database name"}
+		}
+		switch strings.ToLower(c.Transport) {
+		case "", "xmlrpc":
+			c.Transport = "xmlrpc"
+			if c.User == "" {
+				return &ConfigError{Path: where, Key: key + ".user", Msg: "missing login"}
+			}
+			if c.Password == "" && c.APIKey == "" {
+				return &ConfigError{Path: where, Key: key + ".password_env", Msg: "no password or API key"}
+			}
+		case "json2":
+			c.Transport = "json2"
+			if c.APIKey == "" {
+				return &ConfigError{Path: where, Key: key + ".api_key_env", Msg: "JSON-2 needs an API key"}
+			}
+		default:
+			return &ConfigError{Path: where, Key: key + ".transport", Msg: fmt.Sprintf("unknown transport %q (xmlrpc or json2)", c.Transport)}
+		}
+		if c.MaxInFlight < 0 || c.Retries < 0 {
+			return &ConfigError{Path: where, Key: key, Msg: "max_in_flight and retries cannot be negative"}
+		}
+		cfg.Odoo[name] = c
+	}
+	return nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
