@@ -429,7 +429,7 @@ func messageHandler(L *lua.LState) int {
 
 func funcName(d *lua.Debug) string {
 	switch {
-	case d.What == "main":
+	case d.What == "main" || (d.What == "Lua" && d.LineDefined == 0):
 		return "main chunk"
 	case d.Name != "":
 		return "function '" + d.Name + "'"

@@ -83,13 +83,18 @@ func compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	if line, depth := nestingDepth(src); depth > MaxNesting {
 		return nil, &SourceError{Path: chunk, Line: line, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxNesting)}
 	}
-	chunkAST, err := parse.Parse(strings.NewReader(string(src)), chunk)
+	text := string(src)
+	if strings.HasPrefix(text, "#!") {
+		// Keep line numbers: the shebang line becomes a comment.
+		text = "--" + text
+	}
+	chunkAST, err := parse.Parse(strings.NewReader(text), chunk)
 	if err != nil {
-		return nil, syntaxError(chunk, err)
+		return nil, syntaxError(chunk, text, err)
 	}
 	proto, err := lua.Compile(chunkAST, chunk)
 	if err != nil {
-		return nil, syntaxError(chunk, err)
+		return nil, syntaxError(chunk, text, err)
 	}
 	return proto, nil
 }
@@ -99,11 +104,17 @@ var compileErrRe = regexp.MustCompile(`^.*?line:(\d+)(?:\(column:\d+\))?:? ?(.*)
 
 // syntaxError turns gopher-lua's "chunk line:3(column:5) near 'x': syntax
 // error" into file:line: message.
-func syntaxError(chunk string, err error) error {
+func syntaxError(chunk, src string, err error) error {
 	msg := err.Error()
 	var perr *parse.Error
 	if errors.As(err, &perr) {
-		return &SourceError{Path: chunk, Line: perr.Pos.Line, Msg: strings.TrimSpace(perr.Message + nearToken(perr.Token))}
+		line := perr.Pos.Line
+		if line == parse.EOF {
+			// The error is at the end of the file (a missing `end`).
+			line = strings.Count(strings.TrimRight(src, "\n"), "\n") + 1
+			return &SourceError{Path: chunk, Line: line, Msg: strings.TrimSpace(perr.Message + " at the end of the file (a missing `end` or closing bracket?)")}
+		}
+		return &SourceError{Path: chunk, Line: line, Msg: strings.TrimSpace(perr.Message + nearToken(perr.Token))}
 	}
 	if m := parseErrRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
