@@ -1,0 +1,137 @@
+package odoo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// post sends body to path and returns the status and the body, read up to
+// MaxResponseBytes.
+func (c *Client) post(ctx context.Context, path, contentType string, body []byte, header map[string]string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: %v", errEncode, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "etlhost-odoo/1")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return c.send(req)
+}
+
+func (c *Client) send(req *http.Request) (int, []byte, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := c.readBody(resp)
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, data, nil
+}
+
+// readBody reads the whole body, refusing more than MaxResponseBytes.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	max := c.cfg.MaxResponseBytes
+	if resp.ContentLength > max {
+		return nil, fmt.Errorf("%w: the server announced %d bytes, more than the %d allowed (fetch fewer rows per call, or raise max_response_bytes)",
+			ErrResponseTooLarge, resp.ContentLength, max)
+	}
+	size := int64(64 << 10)
+	if resp.ContentLength > 0 {
+		size = resp.ContentLength + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %w", err)
+	}
+	if n > max {
+		return nil, fmt.Errorf("%w: more than the %d bytes allowed (fetch fewer rows per call, or raise max_response_bytes)", ErrResponseTooLarge, max)
+	}
+	return buf.Bytes(), nil
+}
+
+// snippet returns the start of a body for an error message, secrets removed.
+func (c *Client) snippet(body []byte) string {
+	const max = 300
+	s := string(body)
+	if len(s) > max {
+		s = s[:max]
+		for !utf8.ValidString(s) && len(s) > 0 {
+			s = s[:len(s)-1]
+		}
+		s += "..."
+	}
+	return c.scrub.clean(strings.TrimSpace(s))
+}
+
+// xmlrpcTransport speaks /xmlrpc/2/common and /xmlrpc/2/object.
+type xmlrpcTransport struct{ c *Client }
+
+func (t *xmlrpcTransport) needsUID() bool { return true }
+
+func (t *xmlrpcTransport) call(ctx context.Context, service, method string, params ...any) (any, error) {
+	body, err := EncodeMethodCall(method, params...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errEncode, err)
+	}
+	status, data, err := t.c.post(ctx, "/xmlrpc/2/"+service, "text/xml", body, nil)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		return nil, &HTTPError{Status: status, Body: t.c.snippet(data)}
+	}
+	return DecodeResponse(data)
+}
+
+func (t *xmlrpcTransport) version(ctx context.Context) (VersionInfo, error) {
+	v, err := t.call(ctx, "common", "version")
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return VersionInfo{}, fmt.Errorf("version: expected a struct, got %T", v)
+	}
+	return versionFromMap(m), nil
+}
+
+func (t *xmlrpcTransport) login(ctx context.Context) (int64, error) {
+	cfg := t.c.cfg
+	v, err := t.call(ctx, "common", "authenticate", cfg.DB, cfg.User, cfg.secret(), map[string]any{})
+	if err != nil {
+		return 0, err
+	}
+	switch x := v.(type) {
+	case int64:
+		if x > 0 {
+			return x, nil
+		}
+	case bool:
+		if !x {
+			return 0, &AuthError{User: cfg.User, DB: cfg.DB}
+		}
+	}
+	return 0, fmt.Errorf("authenticate: unexpected answer %v", v)
+}
+
+func (t *xmlrpcTransport) execute(ctx context.Context, uid int64, model, method string, args []any, kwargs map[string]any) (any, error) {
+	if args == nil {
+		args = []any{}
+	}
+	if kwargs == nil {
+		kwargs = map[string]any{}
+	}
+	cfg := t.c.cfg
+	return t.call(ctx, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
+}

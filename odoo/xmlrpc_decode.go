@@ -1,0 +1,655 @@
+package odoo
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxDecodeDepth bounds the nesting of arrays and structs in a response, so
+// a hostile body cannot exhaust the stack.
+const maxDecodeDepth = 200
+
+// maxInterned bounds the table of struct member names shared by a response.
+const maxInterned = 4096
+
+// DecodeResponse decodes an XML-RPC methodResponse into plain Go values:
+// <int>, <i4> and <i8> become int64; <double> float64 (exponents accepted);
+// <boolean> bool; <string>, a typeless <value>x</value>, <dateTime.iso8601>
+// string (<value/> is ""); <base64> the decoded bytes as a string; <nil/>
+// nil; <array> []any; <struct> map[string]any. A <fault> is returned as a
+// *Fault error.
+//
+// It is a byte-level scanner, not a general XML parser: it accepts what
+// XML-RPC servers send (declaration, comments, whitespace between elements,
+// the five predefined entities, character references, CDATA) and refuses a
+// DOCTYPE. It is several times faster than encoding/xml, which matters for
+// search_read pages of thousands of rows.
+func DecodeResponse(body []byte) (any, error) {
+	d := decoder{b: body}
+	v, err := d.response()
+	if err != nil {
+		var f *Fault
+		if errors.As(err, &f) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("decode xml-rpc response: %w", err)
+	}
+	return v, nil
+}
+
+type decoder struct {
+	b      []byte
+	p      int
+	depth  int
+	intern map[string]string
+	hints  [8]int // member count of the last struct seen at each depth
+}
+
+type syntaxError struct {
+	msg string
+	off int
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
+
+func (d *decoder) errf(format string, args ...any) error {
+	return &syntaxError{msg: fmt.Sprintf(format, args...), off: d.p}
+}
+
+type tagKind uint8
+
+const (
+	tagStart tagKind = iota
+	tagEnd
+	tagEmpty // <x/>
+)
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// skipMisc skips whitespace, comments and processing instructions between
+// elements.
+func (d *decoder) skipMisc() error {
+	for {
+		for d.p < len(d.b) && isSpace(d.b[d.p]) {
+			d.p++
+		}
+		rest := d.b[d.p:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return d.errf("unterminated comment")
+			}
+			d.p += 4 + end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end := bytes.Index(rest[2:], []byte("?>"))
+			if end < 0 {
+				return d.errf("unterminated processing instruction")
+			}
+			d.p += 2 + end + 2
+		case bytes.HasPrefix(rest, []byte("<!")):
+			return d.errf("DOCTYPE and other declarations are not accepted")
+		default:
+			return nil
+		}
+	}
+}
+
+// tag reads the tag at the current position (which must be '<').
+func (d *decoder) tag() ([]byte, tagKind, error) {
+	if d.p >= len(d.b) {
+		return nil, 0, d.errf("unexpected end of response")
+	}
+	if d.b[d.p] != '<' {
+		return nil, 0, d.errf("expected a tag")
+	}
+	p := d.p + 1
+	kind := tagStart
+	if p < len(d.b) && d.b[p] == '/' {
+		kind = tagEnd
+		p++
+	}
+	start := p
+	for p < len(d.b) {
+		c := d.b[p]
+		if c == '>' || c == '/' || isSpace(c) {
+			break
+		}
+		if c == '<' || c == '"' || c == '\'' || c == '=' {
+			return nil, 0, d.errf("bad tag name")
+		}
+		p++
+	}
+	name := d.b[start:p]
+	if len(name) == 0 {
+		return nil, 0, d.errf("empty tag name")
+	}
+	// Attributes are ignored (XML-RPC has none); skip to '>' honouring quotes.
+	var quote byte
+	for ; p < len(d.b); p++ {
+		c := d.b[p]
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			if kind == tagEnd {
+				return nil, 0, d.errf("bad end tag")
+			}
+			quote = c
+		case '<':
+			return nil, 0, d.errf("unterminated tag")
+		case '>':
+			if d.b[p-1] == '/' && p-1 >= start+len(name) {
+				if kind == tagEnd {
+					return nil, 0, d.errf("bad end tag")
+				}
+				kind = tagEmpty
+			}
+			d.p = p + 1
+			return name, kind, nil
+		}
+	}
+	return nil, 0, d.errf("unterminated tag")
+}
+
+// expect reads the next element tag (after misc) and checks it.
+func (d *decoder) expect(name string, kind tagKind) error {
+	if err := d.skipMisc(); err != nil {
+		return err
+	}
+	n, k, err := d.tag()
+	if err != nil {
+		return err
+	}
+	if string(n) != name || k != kind {
+		return d.errf("expected %s, found %s", showTag(name, kind), showTag(string(n), k))
+	}
+	return nil
+}
+
+func showTag(name string, k tagKind) string {
+	if len(name) > 40 {
+		name = name[:40] + "..."
+	}
+	switch k {
+	case tagEnd:
+		return "</" + name + ">"
+	case tagEmpty:
+		return "<" + name + "/>"
+	}
+	return "<" + name + ">"
+}
+
+// text reads character data up to the next tag. The result may alias the
+// input (fast path) and is only valid until the next call.
+func (d *decoder) text() ([]byte, error) {
+	i := bytes.IndexByte(d.b[d.p:], '<')
+	if i < 0 {
+		return nil, d.errf("unexpected end of response in text")
+	}
+	seg := d.b[d.p : d.p+i]
+	next := d.b[d.p+i:]
+	if !(len(next) > 1 && next[1] == '!') && bytes.IndexByte(seg, '&') < 0 && bytes.IndexByte(seg, '\r') < 0 {
+		d.p += i
+		return seg, nil
+	}
+	var buf []byte
+	for {
+		i := bytes.IndexByte(d.b[d.p:], '<')
+		if i < 0 {
+			return nil, d.errf("unexpected end of response in text")
+		}
+		var err error
+		buf, err = d.appendDecoded(buf, d.b[d.p:d.p+i])
+		if err != nil {
+			return nil, err
+		}
+		d.p += i
+		rest := d.b[d.p:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest[9:], []byte("]]>"))
+			if end < 0 {
+				return nil, d.errf("unterminated CDATA section")
+			}
+			buf = appendNormalized(buf, rest[9:9+end])
+			d.p += 9 + end + 3
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return nil, d.errf("unterminated comment")
+			}
+			d.p += 4 + end + 3
+		default:
+			return buf, nil
+		}
+	}
+}
+
+// appendNormalized appends s with line ends normalized (CRLF and CR to LF),
+// as an XML parser does.
+func appendNormalized(buf, s []byte) []byte {
+	for len(s) > 0 {
+		i := bytes.IndexByte(s, '\r')
+		if i < 0 {
+			return append(buf, s...)
+		}
+		buf = append(buf, s[:i]...)
+		buf = append(buf, '\n')
+		s = s[i+1:]
+		if len(s) > 0 && s[0] == '\n' {
+			s = s[1:]
+		}
+	}
+	return buf
+}
+
+// appendDecoded appends character data with entity and character references
+// resolved.
+func (d *decoder) appendDecoded(buf, s []byte) ([]byte, error) {
+	for len(s) > 0 {
+		i := bytes.IndexByte(s, '&')
+		if i < 0 {
+			return appendNormalized(buf, s), nil
+		}
+		buf = appendNormalized(buf, s[:i])
+		s = s[i:]
+		end := bytes.IndexByte(s, ';')
+		if end < 0 || end > 12 {
+			return nil, d.errf("bad entity reference")
+		}
+		ref := s[1:end]
+		s = s[end+1:]
+		switch string(ref) {
+		case "lt":
+			buf = append(buf, '<')
+		case "gt":
+			buf = append(buf, '>')
+		case "amp":
+			buf = append(buf, '&')
+		case "quot":
+			buf = append(buf, '"')
+		case "apos":
+			buf = append(buf, '\'')
+		default:
+			if len(ref) < 2 || ref[0] != '#' {
+				return nil, d.errf("unknown entity &%s;", ref)
+			}
+			var n uint64
+			var err error
+			if ref[1] == 'x' {
+				n, err = strconv.ParseUint(string(ref[2:]), 16, 32)
+			} else {
+				n, err = strconv.ParseUint(string(ref[1:]), 10, 32)
+			}
+			if err != nil || !utf8.ValidRune(rune(n)) || n == 0 {
+				return nil, d.errf("bad character reference &%s;", ref)
+			}
+			buf = utf8.AppendRune(buf, rune(n))
+		}
+	}
+	return buf, nil
+}
+
+func (d *decoder) response() (any, error) {
+	if err := d.expect("methodResponse", tagStart); err != nil {
+		return nil, err
+	}
+	if err := d.skipMisc(); err != nil {
+		return nil, err
+	}
+	name, kind, err := d.tag()
+	if err != nil {
+		return nil, err
+	}
+	var result any
+	switch {
+	case string(name) == "params" && kind == tagEmpty:
+	case string(name) == "params" && kind == tagStart:
+		if err := d.skipMisc(); err != nil {
+			return nil, err
+		}
+		n, k, err := d.tag()
+		if err != nil {
+			return nil, err
+		}
+		if !(string(n) == "params" && k == tagEnd) {
+			if string(n) != "param" || k != tagStart {
+				return nil, d.errf("expected <param>, found %s", showTag(string(n), k))
+			}
+			if result, err = d.valueElement(); err != nil {
+				return nil, err
+			}
+			if err := d.expect("param", tagEnd); err != nil {
+				return nil, err
+			}
+			if err := d.expect("params", tagEnd); err != nil {
+				return nil, err
+			}
+		}
+	case string(name) == "fault" && kind == tagStart:
+		v, err := d.valueElement()
+		if err != nil {
+			return nil, err
+		}
+		if err := d.expect("fault", tagEnd); err != nil {
+			return nil, err
+		}
+		return nil, faultFromValue(v)
+	default:
+		return nil, d.errf("expected <params> or <fault>, found %s", showTag(string(name), kind))
+	}
+	if err := d.expect("methodResponse", tagEnd); err != nil {
+		return nil, err
+	}
+	if err := d.skipMisc(); err != nil {
+		return nil, err
+	}
+	if d.p != len(d.b) {
+		return nil, d.errf("unexpected data after </methodResponse>")
+	}
+	return result, nil
+}
+
+func faultFromValue(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return errors.New("fault is not a struct")
+	}
+	code, _ := m["faultCode"].(int64)
+	s, _ := m["faultString"].(string)
+	if _, ok := m["faultCode"].(int64); !ok {
+		if cs, isStr := m["faultCode"].(string); isStr {
+			n, err := strconv.Atoi(cs)
+			if err != nil {
+				return fmt.Errorf("fault has a non-numeric faultCode %q", cs)
+			}
+			code = int64(n)
+		} else {
+			return errors.New("fault has no integer faultCode")
+		}
+	}
+	return newFault(int(code), s)
+}
+
+// valueElement reads <value>...</value> (or <value/>) after misc.
+func (d *decoder) valueElement() (any, error) {
+	if err := d.skipMisc(); err != nil {
+		return nil, err
+	}
+	n, k, err := d.tag()
+	if err != nil {
+		return nil, err
+	}
+	if string(n) != "value" || k == tagEnd {
+		return nil, d.errf("expected <value>, found %s", showTag(string(n), k))
+	}
+	if k == tagEmpty {
+		return "", nil
+	}
+	return d.value()
+}
+
+// value reads the content of a <value> element whose start tag was read,
+// and its end tag.
+func (d *decoder) value() (any, error) {
+	t, err := d.text()
+	if err != nil {
+		return nil, err
+	}
+	n, k, err := d.tag()
+	if err != nil {
+		return nil, err
+	}
+	if k == tagEnd {
+		if string(n) != "value" {
+			return nil, d.errf("expected </value>, found %s", showTag(string(n), k))
+		}
+		return string(t), nil
+	}
+	for _, c := range t {
+		if !isSpace(c) {
+			return nil, d.errf("text before <%s> in a value", n)
+		}
+	}
+	v, err := d.typed(n, k)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expect("value", tagEnd); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// leaf reads the text of a scalar element whose start tag was read, and its
+// end tag.
+func (d *decoder) leaf(name []byte, k tagKind) ([]byte, error) {
+	if k == tagEmpty {
+		return nil, nil
+	}
+	t, err := d.text()
+	if err != nil {
+		return nil, err
+	}
+	n, kk, err := d.tag()
+	if err != nil {
+		return nil, err
+	}
+	if kk != tagEnd || !bytes.Equal(n, name) {
+		return nil, d.errf("expected </%s>, found %s", name, showTag(string(n), kk))
+	}
+	return t, nil
+}
+
+func (d *decoder) typed(name []byte, k tagKind) (any, error) {
+	switch string(name) {
+	case "int", "i4", "i8":
+		t, err := d.leaf(name, k)
+		if err != nil {
+			return nil, err
+		}
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(t)), 10, 64)
+		if err != nil {
+			return nil, d.errf("bad <%s> value %q", name, clip(t))
+		}
+		return n, nil
+	case "double":
+		t, err := d.leaf(name, k)
+		if err != nil {
+			return nil, err
+		}
+		f, err := strconv.ParseFloat(string(bytes.TrimSpace(t)), 64)
+		if err != nil {
+			return nil, d.errf("bad <double> value %q", clip(t))
+		}
+		return f, nil
+	case "boolean":
+		t, err := d.leaf(name, k)
+		if err != nil {
+			return nil, err
+		}
+		switch string(bytes.TrimSpace(t)) {
+		case "1", "true":
+			return true, nil
+		case "0", "false":
+			return false, nil
+		}
+		return nil, d.errf("bad <boolean> value %q", clip(t))
+	case "string", "dateTime.iso8601":
+		t, err := d.leaf(name, k)
+		if err != nil {
+			return nil, err
+		}
+		return string(t), nil
+	case "base64":
+		t, err := d.leaf(name, k)
+		if err != nil {
+			return nil, err
+		}
+		clean := make([]byte, 0, len(t))
+		for _, c := range t {
+			if !isSpace(c) {
+				clean = append(clean, c)
+			}
+		}
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil {
+			return nil, d.errf("bad <base64> value")
+		}
+		return string(out[:n]), nil
+	case "nil":
+		if _, err := d.leaf(name, k); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	case "array":
+		if k == tagEmpty {
+			return []any{}, nil
+		}
+		return d.array()
+	case "struct":
+		if k == tagEmpty {
+			return map[string]any{}, nil
+		}
+		return d.structure()
+	}
+	return nil, d.errf("unknown value type <%s>", clip(name))
+}
+
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+func (d *decoder) enter() error {
+	d.depth++
+	if d.depth > maxDecodeDepth {
+		return d.errf("values nested deeper than %d", maxDecodeDepth)
+	}
+	return nil
+}
+
+func (d *decoder) array() (any, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { d.depth-- }()
+	if err := d.skipMisc(); err != nil {
+		return nil, err
+	}
+	n, k, err := d.tag()
+	if err != nil {
+		return nil, err
+	}
+	if string(n) != "data" || k == tagEnd {
+		return nil, d.errf("expected <data>, found %s", showTag(string(n), k))
+	}
+	out := []any{}
+	if k == tagStart {
+		for {
+			if err := d.skipMisc(); err != nil {
+				return nil, err
+			}
+			n, k, err := d.tag()
+			if err != nil {
+				return nil, err
+			}
+			if string(n) == "data" && k == tagEnd {
+				break
+			}
+			if string(n) != "value" || k == tagEnd {
+				return nil, d.errf("expected <value> or </data>, found %s", showTag(string(n), k))
+			}
+			if k == tagEmpty {
+				out = append(out, "")
+				continue
+			}
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+	}
+	if err := d.expect("array", tagEnd); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (d *decoder) structure() (any, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { d.depth-- }()
+	slot := &d.hints[d.depth%len(d.hints)]
+	m := make(map[string]any, *slot)
+	for {
+		if err := d.skipMisc(); err != nil {
+			return nil, err
+		}
+		n, k, err := d.tag()
+		if err != nil {
+			return nil, err
+		}
+		if string(n) == "struct" && k == tagEnd {
+			break
+		}
+		if string(n) != "member" || k != tagStart {
+			return nil, d.errf("expected <member> or </struct>, found %s", showTag(string(n), k))
+		}
+		if err := d.skipMisc(); err != nil {
+			return nil, err
+		}
+		n, k, err = d.tag()
+		if err != nil {
+			return nil, err
+		}
+		if string(n) != "name" || k == tagEnd {
+			return nil, d.errf("expected <name>, found %s", showTag(string(n), k))
+		}
+		t, err := d.leaf(n, k)
+		if err != nil {
+			return nil, err
+		}
+		key := d.internString(t)
+		v, err := d.valueElement()
+		if err != nil {
+			return nil, err
+		}
+		if err := d.expect("member", tagEnd); err != nil {
+			return nil, err
+		}
+		m[key] = v
+	}
+	if len(m) <= 64 {
+		*slot = len(m)
+	}
+	return m, nil
+}
+
+func (d *decoder) internString(b []byte) string {
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.intern == nil {
+		d.intern = make(map[string]string, 32)
+	}
+	if len(d.intern) < maxInterned {
+		d.intern[s] = s
+	}
+	return s
+}
