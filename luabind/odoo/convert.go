@@ -1,0 +1,163 @@
+package odoo
+
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind/luaconv"
+)
+
+// fieldAttributes are the fields_get attributes the module asks for and
+// erp:fields returns.
+var fieldAttributes = []string{"string", "type", "relation"}
+
+type fieldKind uint8
+
+const (
+	kindUnknown fieldKind = iota // not in fields_get: values pass unchanged
+	kindOther                    // False becomes nil
+	kindBool                     // false stays false
+	kindMany2one                 // [id, name] becomes {id=, name=}; False nil
+	kindX2many                   // list of ids
+)
+
+type fieldInfo struct {
+	kind fieldKind
+	typ  string
+}
+
+// modelFields is what the module knows of a model's fields, from one
+// fields_get per run.
+type modelFields struct {
+	byName map[string]fieldInfo
+	raw    map[string]map[string]any
+}
+
+func newModelFields(raw map[string]map[string]any) *modelFields {
+	mf := &modelFields{byName: make(map[string]fieldInfo, len(raw)), raw: raw}
+	for name, attrs := range raw {
+		typ, _ := attrs["type"].(string)
+		k := kindOther
+		switch typ {
+		case "boolean":
+			k = kindBool
+		case "many2one":
+			k = kindMany2one
+		case "one2many", "many2many":
+			k = kindX2many
+		}
+		mf.byName[name] = fieldInfo{kind: k, typ: typ}
+	}
+	return mf
+}
+
+func (mf *modelFields) kind(name string) fieldKind {
+	if mf == nil {
+		return kindUnknown
+	}
+	return mf.byName[name].kind
+}
+
+// column is a field of a result with its Lua key and kind, computed once per
+// call rather than once per row.
+type column struct {
+	name string
+	key  lua.LString
+	kind fieldKind
+}
+
+func (mf *modelFields) columns(fields []string) []column {
+	cols := make([]column, 0, len(fields)+1)
+	hasID := false
+	for _, f := range fields {
+		if f == "id" {
+			hasID = true
+		}
+		cols = append(cols, column{name: f, key: lua.LString(f), kind: mf.kind(f)})
+	}
+	if !hasID && len(fields) > 0 {
+		cols = append(cols, column{name: "id", key: "id", kind: kindOther})
+	}
+	return cols
+}
+
+// rowsToLua converts decoded rows into a Lua array of row tables, appending
+// to dst from index start+1.
+func rowsToLua(L *lua.LState, mf *modelFields, cols []column, rows []map[string]any, dst *lua.LTable, start int) {
+	for i, r := range rows {
+		dst.RawSetInt(start+i+1, rowToLua(L, mf, cols, r))
+	}
+}
+
+// rowToLua converts one record. With cols (the requested fields) it reads
+// exactly those keys; without, every key of the record.
+func rowToLua(L *lua.LState, mf *modelFields, cols []column, r map[string]any) *lua.LTable {
+	if len(cols) == 0 {
+		t := L.CreateTable(0, len(r))
+		for k, v := range r {
+			if lv := valueToLua(L, mf.kind(k), v); lv != lua.LNil {
+				t.RawSetString(k, lv)
+			}
+		}
+		return t
+	}
+	t := L.CreateTable(0, len(cols))
+	for i := range cols {
+		c := &cols[i]
+		v, ok := r[c.name]
+		if !ok {
+			continue
+		}
+		if lv := valueToLua(L, c.kind, v); lv != lua.LNil {
+			t.RawSetString(c.name, lv)
+		}
+	}
+	return t
+}
+
+// valueToLua applies Odoo's conventions to one field value.
+func valueToLua(L *lua.LState, kind fieldKind, v any) lua.LValue {
+	switch x := v.(type) {
+	case string:
+		return lua.LString(x)
+	case int64:
+		return lua.LNumber(x)
+	case float64:
+		return lua.LNumber(x)
+	case bool:
+		if !x && kind != kindBool && kind != kindUnknown {
+			return lua.LNil
+		}
+		return lua.LBool(x)
+	case nil:
+		return lua.LNil
+	case []any:
+		if kind == kindMany2one && len(x) == 2 {
+			t := L.CreateTable(0, 2)
+			t.RawSetString("id", valueToLua(L, kindUnknown, x[0]))
+			t.RawSetString("name", valueToLua(L, kindUnknown, x[1]))
+			return t
+		}
+		t := L.CreateTable(len(x), 0)
+		for i, e := range x {
+			t.RawSetInt(i+1, valueToLua(L, kindUnknown, e))
+		}
+		return t
+	}
+	return luaconv.ToLua(L, v)
+}
+
+// fieldsToLua renders fields_get output for erp:fields.
+func (mf *modelFields) fieldsToLua(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, len(mf.raw))
+	for name, attrs := range mf.raw {
+		a := L.CreateTable(0, len(attrs))
+		for k, v := range attrs {
+			if b, isBool := v.(bool); isBool && !b {
+				continue // relation=False on non-relational fields
+			}
+			a.RawSetString(k, luaconv.ToLua(L, v))
+		}
+		t.RawSetString(name, a)
+	}
+	return t
+}

@@ -1,0 +1,98 @@
+// Package odoo is the Lua module `odoo`: Odoo's data for ETL scripts, through
+// the shared client of package github.com/etlhost/etlhost/odoo.
+//
+//	local odoo = require("odoo")
+//	local erp = odoo.connect()            -- the "default" connection; odoo.connect("eu") for another
+//
+//	-- every matching row exactly once, fetched by pages of 1000 ordered by id
+//	local moves = erp:search_read("account.move",
+//	    {{"state", "=", "posted"}, {"move_type", "in", {"in_invoice", "in_refund"}}},
+//	    {fields = {"name", "partner_id", "amount_total", "invoice_date"}})
+//	for _, m in ipairs(moves) do
+//	    print(m.name, m.partner_id and m.partner_id.name, m.amount_total)
+//	end
+//
+//	for line in erp:iter("account.move.line", {{"move_id", "in", ids}}, {fields = {...}, batch = 2000}) do ... end
+//
+// # Connection methods
+//
+//   - erp:search_read(model, domain, opts) -> rows. opts: fields (always name
+//     them), limit, offset, order, context, batch. With opts.batch, or
+//     without limit and order, the module pages by id under the hood
+//     (domain + {{"id", ">", last}}, order "id", limit batch or 1000) and
+//     returns every matching row exactly once; order may then only be "id"
+//     or "id desc". With a limit or an order (and no batch) it is one call.
+//   - erp:iter(model, domain, opts): the same rows, for a generic for,
+//     holding one page at a time.
+//   - erp:search(model, domain, opts) -> ids (opts: limit, offset, order,
+//     context); erp:count(model, domain, opts) -> number.
+//   - erp:read(model, ids, fields, opts) -> rows (sent 1000 ids per call;
+//     missing records are left out, as Odoo does); erp:read(model, id,
+//     fields) -> row or nil.
+//   - erp:fields(model) -> {name = {string=, type=, relation=}}: fields_get,
+//     cached per run and connection.
+//   - erp:name_search(model, name, opts) -> {{id=, name=}, ...} (opts:
+//     domain, operator, limit, context).
+//   - erp:create(model, vals) -> id; erp:create(model, {vals, ...}) -> ids;
+//     erp:write(model, ids, vals) -> true; erp:unlink(model, ids) -> true.
+//   - erp:call(model, method, args, kwargs) -> result: any method; the
+//     result is converted as plain values (False stays false).
+//   - erp:version() -> {server_version=, server_version_info=,
+//     server_serie=, protocol_version=, major=}.
+//
+// # Domains
+//
+// A domain is a list of terms {field, operator, value} and the strings "&",
+// "|" (two operands) and "!" (one), in Odoo's prefix notation; terms side by
+// side are ANDed; {} or nil matches every record. The module checks a domain
+// before sending it and names the bad term:
+//
+//	bad domain term #2 {"state", "=="}: expected {field, operator, value} with a known operator
+//
+// Operators: = != <> > >= < <= =? like "not like" ilike "not ilike" =like
+// =ilike in "not in" child_of parent_of any "not any" (the value of any is a
+// domain). A Lua table cannot hold nil: write {"partner_id", "=", false} for
+// "is empty". An empty table value is an empty list ({"id", "in", {}}).
+//
+// # Values
+//
+// Rows follow Odoo's conventions made Lua-friendly, using each model's field
+// types from fields_get: False becomes nil for every non-boolean field (a
+// boolean field keeps false); a many2one becomes {id = 7, name = "Acme"} or
+// nil; one2many and many2many are lists of ids; dates and datetimes stay the
+// strings Odoo sends ("2024-03-01", "2024-03-01 10:00:00", UTC). In values
+// sent to Odoo, false (or a nil that reaches the client) empties a field, and
+// an empty table is an empty list.
+//
+// # Writes
+//
+// Odoo is read-only for scripts. create, write, unlink, and call of any
+// method not known to be read-only (search, read, fields_get, read_group,
+// default_get, ...) need a grant: the script header `--! odoo-writes =
+// res.partner, account.move` (or `*`), or the run flag --odoo-writes
+// (Options.WriteAll). A refused write raises
+//
+//	odoo: write to res.partner refused: add "--! odoo-writes = res.partner" to the script header or run with --odoo-writes
+//
+// In a dry run (etlhost exec without --commit) writes are not sent, granted
+// or not: each one is logged as a line starting with "plan: " (method, model,
+// ids, values) and create returns placeholder ids (-1, -2, ...). Later calls
+// of the same script may use them: writes and unlinks that name one are
+// planned, and read returns the planned values for them.
+//
+// # Errors
+//
+// A fault from Odoo is raised as an error value (a table) with fields code,
+// message, traceback (code 1), model, method and where, so pcall can look at
+// err.code; its tostring reads
+//
+//	scripts/x.lua:12: odoo: fault 2: Record does not exist or has been deleted.
+//
+// Codes: 1 other exceptions (bad field, bad domain), 2 user errors (missing
+// record, validation), 3 access denied, 4 access error. Other failures
+// (network, a refused login, the script's deadline) are string errors with
+// the script's position. Passwords and API keys never reach the script.
+//
+// Every call goes through the script's context: a hung Odoo stops the call
+// at the script's deadline.
+package odoo

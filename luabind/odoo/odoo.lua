@@ -1,0 +1,120 @@
+---@meta
+-- LuaLS definitions for etlhost's `odoo` module.
+
+---@class odoomod
+local odoo = {}
+
+---Returns the connection named `name` ("default" when omitted), as configured
+---in the config file ([odoo.NAME]) or the ETLHOST_ODOO_* environment variables.
+---@param name? string
+---@return OdooConnection
+function odoo.connect(name) end
+
+---@alias OdooDomain (string|table)[] terms {field, operator, value} and "&", "|", "!"
+
+---@class OdooSearchOptions
+---@field fields? string[] fields to read (always name them)
+---@field limit? integer at most this many rows
+---@field offset? integer skip this many rows first
+---@field order? string "date desc, id"; with paging only "id" or "id desc"
+---@field context? table Odoo context: lang, tz, active_test, allowed_company_ids
+---@field batch? integer page size when paging by id (default 1000)
+
+---@class OdooFault
+---@field code integer 1 other exception, 2 user error, 3 access denied, 4 access error
+---@field message string the useful message
+---@field traceback? string Odoo's traceback (code 1)
+---@field model? string
+---@field method? string
+---@field where string "scripts/x.lua:12"
+
+---@class OdooMany2one
+---@field id integer
+---@field name string
+
+---@class OdooConnection
+local erp = {}
+
+---Rows matching `domain`. Without limit and order, or with opts.batch, pages by id
+---and returns every matching row exactly once.
+---@param model string
+---@param domain? OdooDomain
+---@param opts? OdooSearchOptions
+---@return table[] rows
+function erp:search_read(model, domain, opts) end
+
+---Iterates over the rows of search_read, one page in memory at a time.
+---@param model string
+---@param domain? OdooDomain
+---@param opts? OdooSearchOptions
+---@return fun(): table|nil
+function erp:iter(model, domain, opts) end
+
+---Ids matching `domain`.
+---@param model string
+---@param domain? OdooDomain
+---@param opts? {limit?: integer, offset?: integer, order?: string, context?: table}
+---@return integer[]
+function erp:search(model, domain, opts) end
+
+---Number of records matching `domain`.
+---@param model string
+---@param domain? OdooDomain
+---@param opts? {context?: table}
+---@return integer
+function erp:count(model, domain, opts) end
+
+---Reads records by id: a list of ids gives a list of rows (missing ones left out),
+---a single id gives a row or nil.
+---@param model string
+---@param ids integer|integer[]
+---@param fields? string[]
+---@param opts? {context?: table}
+---@return table|table[]|nil
+function erp:read(model, ids, fields, opts) end
+
+---The model's fields: name -> {string=, type=, relation=} (cached per run).
+---@param model string
+---@return table<string, {string: string, type: string, relation?: string}>
+function erp:fields(model) end
+
+---Finds records by display name.
+---@param model string
+---@param name? string
+---@param opts? {domain?: OdooDomain, operator?: string, limit?: integer, context?: table}
+---@return OdooMany2one[]
+function erp:name_search(model, name, opts) end
+
+---Creates a record (vals) or several ({vals, ...}); needs a write grant.
+---In a dry run, returns placeholder ids (-1, -2, ...).
+---@param model string
+---@param vals table
+---@return integer|integer[]
+function erp:create(model, vals) end
+
+---Writes vals on the records; needs a write grant. false empties a field.
+---@param model string
+---@param ids integer|integer[]
+---@param vals table
+---@return true
+function erp:write(model, ids, vals) end
+
+---Deletes the records; needs a write grant.
+---@param model string
+---@param ids integer|integer[]
+---@return true
+function erp:unlink(model, ids) end
+
+---Calls any method. Methods not known to be read-only need a write grant.
+---@param model string
+---@param method string
+---@param args? any[]
+---@param kwargs? table<string, any>
+---@return any
+function erp:call(model, method, args, kwargs) end
+
+---The server's version.
+---@return {server_version: string, server_version_info: any[], server_serie: string, protocol_version: integer, major: integer}
+function erp:version() end
+
+return odoo
