@@ -13,11 +13,11 @@ var fieldAttributes = []string{"string", "type", "relation"}
 type fieldKind uint8
 
 const (
-	kindUnknown fieldKind = iota // not in fields_get: values pass unchanged
-	kindOther                    // False becomes nil
-	kindBool                     // false stays false
-	kindMany2one                 // [id, name] becomes {id=, name=}; False nil
-	kindX2many                   // list of ids
+	kindUnknown  fieldKind = iota // not in fields_get: values pass unchanged
+	kindOther                     // False becomes nil
+	kindBool                      // false stays false
+	kindMany2one                  // [id, name] becomes {id=, name=}; False nil
+	kindX2many                    // list of ids
 )
 
 type fieldInfo struct {
