@@ -269,13 +269,13 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	if r.Observer != nil {
 		r.Observer.ScriptStarted(s, started)
 	}
+	var g *guard
 	if wd != nil {
-		wd.add(env, cancel)
-		defer wd.remove(env)
+		g = &guard{w: wd, cancel: cancel}
 	}
 	sb := &sandbox{env: env, modules: modules, lib: lib}
 	done := make(chan outcome, 1)
-	go func() { done <- execute(ctx, sb, s) }()
+	go func() { done <- execute(ctx, sb, s, g) }()
 
 	var o outcome
 	abandoned := false
@@ -332,14 +332,14 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 // execute builds the script's state and runs it. It never panics: a panic
 // inside gopher-lua (a registry overflow inside a protected call, say)
 // becomes the script's error.
-func execute(ctx context.Context, sb *sandbox, s *Script) (o outcome) {
+func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			o = outcome{err: fmt.Sprintf("%s: internal error in the Lua VM: %v\n%s", s.Path, p, firstLines(string(debug.Stack()), 12))}
 		}
 	}()
 	defer sb.env.Close()
-	L := sb.newState(ctx)
+	L := sb.newState(ctx, g)
 	defer L.Close()
 	L.Push(L.NewFunctionFromProto(s.proto))
 	err := L.PCall(0, 1, L.NewFunction(messageHandler))

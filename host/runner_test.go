@@ -135,7 +135,7 @@ func TestMemoryLimitStopsOnlyTheHog(t *testing.T) {
 		"calm1.lua":  "require('task').sleep(0.5) return 'calm'",
 		"calm2.lua":  "local s = 0 for i = 1, 1e5 do s = s + i end require('task').sleep(0.3) return s",
 	})
-	r := &Runner{Modules: stdModules(), MaxMemory: 64 << 20, Timeout: time.Minute}
+	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: time.Minute}
 	_, by := runScripts(t, context.Background(), r, paths)
 	if by["hog"].Status != StatusFailed || !strings.Contains(by["hog"].Error, "memory limit") {
 		t.Errorf("hog: %s %q, want failed with a memory limit error", by["hog"].Status, by["hog"].Error)

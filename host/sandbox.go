@@ -23,6 +23,10 @@ const (
 	// to the hash part); `#t` only counts the array part, so arrays longer
 	// than this are not supported.
 	MaxArrayIndex = 1 << 24
+	// MaxStackValues bounds a state's value stack (gopher-lua's registry):
+	// its growth copies the whole stack each step, so a far larger bound
+	// makes one unpack of millions of values run for seconds inside Go.
+	MaxStackValues = 128 * 1024
 )
 
 func init() {
@@ -57,13 +61,13 @@ type sandbox struct {
 
 // newState builds a fresh state whose globals come from the allow-list, with
 // the host's modules and the script library reachable through require.
-func (sb *sandbox) newState(ctx context.Context) *lua.LState {
+func (sb *sandbox) newState(ctx context.Context, mg *guard) *lua.LState {
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       CallStackSize,
 		RegistrySize:        1024,
-		RegistryMaxSize:     1024 * 1024,
-		RegistryGrowStep:    1024,
+		RegistryMaxSize:     MaxStackValues,
+		RegistryGrowStep:    4096,
 		MinimizeStackMemory: true,
 	})
 	for _, lib := range []struct {
@@ -120,12 +124,16 @@ func (sb *sandbox) newState(ctx context.Context) *lua.LState {
 		L.Push(lua.LNumber(0))
 		return 1
 	}))
+	g.RawSetString("unpack", L.NewFunction(unpack))
 	g.RawSetString("print", L.NewFunction(sb.print))
 	g.RawSetString("getmetatable", L.NewFunction(getMetatable))
 	g.RawSetString("setmetatable", L.NewFunction(setMetatable))
 	g.RawSetString("require", L.NewFunction(sb.require))
 	sb.limitCoroutines(L, g.RawGetString("coroutine").(*lua.LTable))
-	L.SetContext(ctx)
+	L.SetContext(&vmContext{Context: ctx, guard: mg})
+	if mg != nil {
+		mg.L = L
+	}
 	return L
 }
 
@@ -156,6 +164,9 @@ func (sb *sandbox) require(L *lua.LState) int {
 	} else {
 		if sb.loading[name] {
 			L.RaiseError("module %q: require cycle", name)
+		}
+		if !moduleNameRe.MatchString(name) {
+			L.RaiseError("module %q: bad module name: use dotted Lua names like \"dates\" or \"fmt.money\", not paths", name)
 		}
 		if sb.lib == nil {
 			L.RaiseError("module %q not found: it is not one of etlhost's modules (%s) and there is no library folder", name, strings.Join(sb.moduleNames(), ", "))
@@ -243,6 +254,25 @@ func tableConcat(L *lua.LState) int {
 	return 1
 }
 
+// unpack refuses to push more values than the stack can take, instead of
+// overflowing it half way.
+func unpack(L *lua.LState) int {
+	t := L.CheckTable(1)
+	i := L.OptInt(2, 1)
+	j := L.OptInt(3, t.Len())
+	if i > j {
+		return 0
+	}
+	n := int64(j) - int64(i) + 1
+	if n > MaxStackValues/2 {
+		L.RaiseError("unpack: %d values are more than a call can take (%d)", n, MaxStackValues/2)
+	}
+	for k := i; k <= j; k++ {
+		L.Push(t.RawGetInt(k))
+	}
+	return int(n)
+}
+
 // getMetatable honours __metatable, as Lua 5.1 does and gopher-lua does not.
 func getMetatable(L *lua.LState) int {
 	mt := L.GetMetatable(L.CheckAny(1))
@@ -265,7 +295,7 @@ func setMetatable(L *lua.LState) int {
 			L.ArgError(2, "nil or table expected")
 		}
 	}
-	if old, ok := L.GetMetatable(t).(*lua.LTable); ok && old.RawGetString("__metatable") != lua.LNil {
+	if old, ok := t.Metatable.(*lua.LTable); ok && old.RawGetString("__metatable") != lua.LNil {
 		L.RaiseError("cannot change a protected metatable")
 	}
 	L.SetMetatable(t, mt)

@@ -191,7 +191,7 @@ func (p patternFuncs) run(L *lua.LState, pattern, subject string, init, limit in
 	if len(subject) <= inlinePatternBytes {
 		mds, err := pm.Find(pattern, []byte(subject), init, limit)
 		if err != nil {
-			L.RaiseError("%s", err.Error())
+			L.RaiseError("malformed pattern %q: %s", pattern, err.Error())
 		}
 		return mds
 	}
@@ -207,6 +207,9 @@ func (p patternFuncs) run(L *lua.LState, pattern, subject string, init, limit in
 			}
 		}()
 		mds, err := pm.Find(pattern, []byte(subject), init, limit)
+		if err != nil {
+			err = fmt.Errorf("malformed pattern %q: %w", pattern, err)
+		}
 		ch <- result{mds, err}
 	}()
 	select {

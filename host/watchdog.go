@@ -4,75 +4,68 @@ import (
 	"context"
 	"runtime"
 	"runtime/metrics"
-	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
-	"github.com/etlhost/etlhost/luabind"
+	lua "github.com/yuin/gopher-lua"
 )
 
-// watchdogInterval is how often the watchdog reads the heap size. Reading
-// runtime/metrics costs about a microsecond.
-const watchdogInterval = 10 * time.Millisecond
+// The memory limit.
+//
+// gopher-lua has no allocator hook and no memory accounting, and a state
+// may only be read by its own goroutine. So the limit works in two parts:
+//
+//   - the watchdog goroutine reads the process heap every few milliseconds
+//     (runtime/metrics, about a microsecond). While it stays under the
+//     limit nothing else happens. Past it, the watchdog asks every running
+//     script to measure itself, by bumping a generation number;
+//   - each state runs with a vmContext, whose Done method gopher-lua calls
+//     before every instruction on the state's own goroutine. Every few
+//     thousand instructions it looks at the generation; when asked, it walks
+//     what the script can reach (globals, registry, the locals and upvalues
+//     of its call stack, coroutines) and stops the script when that is over
+//     its limit.
+//
+// Only the script over its limit stops; the others go on. A script waiting
+// in a binding measures itself when it runs Lua code again.
 
-// heapMetric is the heap occupied by objects, live or not yet swept: it
-// moves with every allocation, unlike the live heap, which is only known
-// after a collection.
-const heapMetric = "/memory/classes/heap/objects:bytes"
+const (
+	watchdogInterval = 10 * time.Millisecond
+	// heapMetric moves with every allocation, unlike the live heap, which
+	// is only known after a collection.
+	heapMetric = "/memory/classes/heap/objects:bytes"
+	// pollMask: the generation is checked every 4096 instructions.
+	pollMask = 1<<12 - 1
+	// remeasureEvery bounds how long a script over its limit can go
+	// unmeasured while the heap stays high.
+	remeasureEvery = time.Second
+)
 
-// watchdog enforces the per-script memory limit. gopher-lua has no
-// allocator hook, so a script's usage is estimated: each change of the heap
-// is charged to the scripts that were running Lua code when it happened
-// (scripts waiting inside a blocking call are not charged). With one script
-// computing at a time the estimate is exact; with several it is shared
-// between them. Memory freed after a script ends is first credited to that
-// script's charge, so it does not lower the others'.
 type watchdog struct {
-	limit int64
-	mu    sync.Mutex
-	// charged is each running script's estimate.
-	charged map[*luabind.Env]*watched
-	// pendingFree is memory of ended scripts not yet seen freed.
-	pendingFree int64
-	last        int64
-	sample      []metrics.Sample
-	quit        chan struct{}
-	done        chan struct{}
-}
-
-type watched struct {
-	cancel  context.CancelCauseFunc
-	charged int64
+	limit   int64
+	gen     atomic.Uint64
+	sample  []metrics.Sample
+	trigger int64
+	// lastRound is when measurements were last asked for.
+	lastRound time.Time
+	quit    chan struct{}
+	done    chan struct{}
 }
 
 func newWatchdog(limit int64) *watchdog {
-	w := &watchdog{limit: limit, charged: map[*luabind.Env]*watched{},
-		sample: []metrics.Sample{{Name: heapMetric}}, quit: make(chan struct{}), done: make(chan struct{})}
-	w.last = w.read()
+	w := &watchdog{limit: limit, trigger: limit, sample: []metrics.Sample{{Name: heapMetric}},
+		quit: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
 
-func (w *watchdog) read() int64 {
+func (w *watchdog) heap() int64 {
 	metrics.Read(w.sample)
 	if w.sample[0].Value.Kind() != metrics.KindUint64 {
 		return 0
 	}
 	return int64(w.sample[0].Value.Uint64())
-}
-
-func (w *watchdog) add(env *luabind.Env, cancel context.CancelCauseFunc) {
-	w.mu.Lock()
-	w.charged[env] = &watched{cancel: cancel}
-	w.mu.Unlock()
-}
-
-func (w *watchdog) remove(env *luabind.Env) {
-	w.mu.Lock()
-	if s, ok := w.charged[env]; ok {
-		w.pendingFree += s.charged
-		delete(w.charged, env)
-	}
-	w.mu.Unlock()
 }
 
 func (w *watchdog) stop() {
@@ -89,48 +82,163 @@ func (w *watchdog) loop() {
 		case <-w.quit:
 			return
 		case <-t.C:
-			w.check(w.read())
+			w.check(w.heap())
 		}
 	}
 }
 
-// check charges the heap change since the last reading and stops the
-// scripts over the limit.
-func (w *watchdog) check(cur int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delta := cur - w.last
-	w.last = cur
-	if delta < 0 && w.pendingFree > 0 {
-		credit := min(-delta, w.pendingFree)
-		w.pendingFree -= credit
-		delta += credit
+// check asks for measurements when the heap passes the trigger. Several
+// scripts may together hold more than one script's limit without any being
+// over it: the trigger then sits a quarter above the heap, so measuring
+// stays rare, and follows the heap down when memory is freed. While the heap
+// stays over the limit, scripts are also measured every remeasureEvery.
+func (w *watchdog) check(heap int64) {
+	now := time.Now()
+	switch {
+	case heap > w.trigger, heap > w.limit && now.Sub(w.lastRound) > remeasureEvery:
+		w.gen.Add(1)
+		w.lastRound = now
+		w.trigger = heap + heap/4
+	default:
+		w.trigger = max(w.limit, min(w.trigger, heap+heap/4))
 	}
-	if delta == 0 || len(w.charged) == 0 {
+}
+
+// guard is one script's side of the watchdog.
+type guard struct {
+	w      *watchdog
+	L      *lua.LState
+	seen   uint64
+	cancel context.CancelCauseFunc
+}
+
+// poll runs on the state's goroutine.
+func (g *guard) poll() {
+	gen := g.w.gen.Load()
+	if gen == g.seen || g.L == nil {
 		return
 	}
-	var computing []*watched
-	for env, s := range w.charged {
-		if !env.Waiting() {
-			computing = append(computing, s)
+	g.seen = gen
+	if used := measureState(g.L, g.w.limit); used > g.w.limit {
+		g.cancel(&MemoryError{Limit: g.w.limit, Used: used})
+		go runtime.GC() // return the script's memory soon
+	}
+}
+
+// vmContext is the context a state runs with: the script's context, plus
+// a hook into gopher-lua's per-instruction check.
+type vmContext struct {
+	context.Context
+	n     uint32
+	guard *guard
+}
+
+// Done is called by the VM before every instruction, on the state's
+// goroutine only (bindings and the runner use the plain context).
+func (c *vmContext) Done() <-chan struct{} {
+	c.n++
+	if c.n&pollMask == 0 && c.guard != nil {
+		c.guard.poll()
+	}
+	return c.Context.Done()
+}
+
+// measureState estimates the bytes a state can reach. It stops counting
+// once past stopAt. The figures are estimates of gopher-lua's layout.
+func measureState(L *lua.LState, stopAt int64) int64 {
+	m := &measurer{seen: map[any]bool{}, stopAt: stopAt}
+	m.value(L.G.Global)
+	m.value(L.Get(lua.RegistryIndex))
+	m.thread(L)
+	return m.total
+}
+
+type measurer struct {
+	seen   map[any]bool
+	total  int64
+	stopAt int64
+}
+
+func (m *measurer) over() bool { return m.total > m.stopAt }
+
+func (m *measurer) thread(L *lua.LState) {
+	if m.seen[L] {
+		return
+	}
+	m.seen[L] = true
+	m.total += 4096
+	for level := 0; level <= CallStackSize && !m.over(); level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if fn, err := L.GetInfo("f", dbg, lua.LNil); err == nil {
+			m.value(fn)
+		}
+		for i := 1; ; i++ {
+			name, v := L.GetLocal(dbg, i)
+			if name == "" {
+				break
+			}
+			m.value(v)
 		}
 	}
-	if len(computing) == 0 {
-		for _, s := range w.charged {
-			computing = append(computing, s)
-		}
+}
+
+func (m *measurer) value(v lua.LValue) {
+	if m.over() {
+		return
 	}
-	share := delta / int64(len(computing))
-	freed := false
-	for _, s := range computing {
-		s.charged = max(s.charged+share, 0)
-		if s.charged > w.limit {
-			s.cancel(&MemoryError{Limit: w.limit, Used: s.charged})
-			freed = true
+	switch x := v.(type) {
+	case lua.LString:
+		if len(x) >= 256 {
+			// Long strings are shared, not copied, when a script stores
+			// one in many places: count each once.
+			p := unsafe.StringData(string(x))
+			if m.seen[p] {
+				return
+			}
+			m.seen[p] = true
 		}
-	}
-	if freed {
-		// Let the stopped script's memory go before the next readings.
-		go runtime.GC()
+		m.total += 16 + int64(len(x))
+	case *lua.LTable:
+		if m.seen[x] {
+			return
+		}
+		m.seen[x] = true
+		m.total += 96
+		x.ForEach(func(k, e lua.LValue) {
+			if m.over() {
+				return
+			}
+			m.total += 32
+			if _, isNum := k.(lua.LNumber); !isNum {
+				m.value(k)
+			}
+			m.value(e)
+		})
+		if x.Metatable != nil {
+			m.value(x.Metatable)
+		}
+	case *lua.LFunction:
+		if m.seen[x] {
+			return
+		}
+		m.seen[x] = true
+		m.total += 64
+		for _, uv := range x.Upvalues {
+			m.value(uv.Value())
+		}
+	case *lua.LUserData:
+		if m.seen[x] {
+			return
+		}
+		m.seen[x] = true
+		m.total += 64
+		if x.Metatable != nil {
+			m.value(x.Metatable)
+		}
+	case *lua.LState:
+		m.thread(x)
 	}
 }
