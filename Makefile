@@ -1,0 +1,34 @@
+# etlhost: build, test, demo, bench. `make test` is what CI runs (.ci/run).
+GO      ?= go
+BIN     := bin/etlhost
+PKGS    := ./...
+
+.PHONY: build test demo bench vet fmt clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/etlhost
+
+vet:
+	$(GO) vet $(PKGS)
+
+# The whole suite, race detector on: PostgreSQL-backed tests start their own
+# throwaway server (or use ETLHOST_TEST_PG_DSN); Odoo tests use the simulator.
+test: vet
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# The three ETL jobs on the bundled demo: the Odoo simulator and a throwaway
+# PostgreSQL, both started and stopped by etlhost itself.
+demo: build
+	./$(BIN) demo
+
+# Micro-benchmarks beside the code, then the whole-run figures.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./host/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./luabind/pg/ ./luabind/odoo/
+	./$(BIN) demo --bench
+
+fmt:
+	gofmt -l -w .
+
+clean:
+	rm -rf bin
