@@ -70,12 +70,27 @@ const (
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+// nameByte marks the bytes that may appear in a tag name.
+var nameByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c <= ' ', c == '>', c == '/', c == '<', c == '"', c == '\'', c == '=':
+		default:
+			t[c] = true
+		}
+	}
+	return t
+}()
+
 // skipMisc skips whitespace, comments and processing instructions between
 // elements.
 func (d *decoder) skipMisc() error {
 	for {
 		for d.p < len(d.b) && isSpace(d.b[d.p]) {
 			d.p++
+		}
+		if d.p+1 < len(d.b) && d.b[d.p] == '<' && d.b[d.p+1] != '!' && d.b[d.p+1] != '?' {
+			return nil // the common case: a tag
 		}
 		rest := d.b[d.p:]
 		switch {
@@ -114,19 +129,19 @@ func (d *decoder) tag() ([]byte, tagKind, error) {
 		p++
 	}
 	start := p
-	for p < len(d.b) {
-		c := d.b[p]
-		if c == '>' || c == '/' || isSpace(c) {
-			break
-		}
-		if c == '<' || c == '"' || c == '\'' || c == '=' {
-			return nil, 0, d.errf("bad tag name")
-		}
+	for p < len(d.b) && nameByte[d.b[p]] {
 		p++
 	}
 	name := d.b[start:p]
 	if len(name) == 0 {
 		return nil, 0, d.errf("empty tag name")
+	}
+	if p < len(d.b) && d.b[p] == '>' {
+		d.p = p + 1 // the common case: <name> or </name>
+		return name, kind, nil
+	}
+	if p < len(d.b) && !(d.b[p] == '/' || isSpace(d.b[p])) {
+		return nil, 0, d.errf("bad tag name")
 	}
 	// Attributes are ignored (XML-RPC has none); skip to '>' honouring quotes.
 	var quote byte
