@@ -1,0 +1,667 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
+)
+
+// iterBatch is how many rows db:iter fetches per round trip.
+const iterBatch = 500
+
+// handle is the Go side of a Lua db or tx object.
+type handle struct {
+	s  *session
+	tx *txState // nil for db
+}
+
+// newHandleMeta builds the metatable of db or tx objects (same methods).
+func (o *opened) newHandleMeta(L *lua.LState, kind string) *lua.LTable {
+	methods := L.NewTable()
+	for name, fn := range map[string]lua.LGFunction{
+		"query":       o.query,
+		"query_row":   o.queryRow,
+		"exec":        o.exec,
+		"iter":        o.iter,
+		"copy":        o.copy,
+		"tx":          o.tx,
+		"replace":     o.replace,
+		"get_state":   o.getState,
+		"set_state":   o.setState,
+		"quote_ident": quoteIdent,
+		"close":       func(*lua.LState) int { return 0 },
+	} {
+		methods.RawSetString(name, L.NewFunction(fn))
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", methods)
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		h := checkHandle(L)
+		L.Push(lua.LString(fmt.Sprintf("%s(%s)", kind, h.s.cs.conn.Name)))
+		return 1
+	}))
+	mt.RawSetString("__metatable", lua.LString(kind))
+	return mt
+}
+
+func (s *session) newHandle(L *lua.LState, t *txState) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = &handle{s: s, tx: t}
+	if t == nil {
+		ud.Metatable = s.o.dbMeta
+	} else {
+		ud.Metatable = s.o.txMeta
+	}
+	return ud
+}
+
+func checkHandle(L *lua.LState) *handle {
+	ud, ok := L.Get(1).(*lua.LUserData)
+	if ok {
+		if h, ok := ud.Value.(*handle); ok {
+			return h
+		}
+	}
+	L.ArgError(1, "pg db or tx object expected (call methods with ':', as db:query(...))")
+	return nil
+}
+
+// reraise raises err: a Lua error from a callback as it was, anything else
+// as a pg error value.
+func (s *session) reraise(L *lua.LState, op string, err error) {
+	var lr *luaRaised
+	if errors.As(err, &lr) {
+		L.Error(lr.value, 0)
+	}
+	s.raise(L, op, err)
+}
+
+// query implements db:query(sql, ...) -> rows, columns.
+func (o *opened) query(L *lua.LState) int {
+	return o.doQuery(L, "query", false)
+}
+
+// queryRow implements db:query_row(sql, ...) -> row or nil, columns.
+func (o *opened) queryRow(L *lua.LState) int {
+	return o.doQuery(L, "query_row", true)
+}
+
+func (o *opened) doQuery(L *lua.LState, op string, one bool) int {
+	h := checkHandle(L)
+	sql := L.CheckString(2)
+	args, err := params(L, 3)
+	if err != nil {
+		h.s.raise(L, op, err)
+	}
+	var out *lua.LTable
+	var first lua.LValue = lua.LNil
+	var rc *resultConv
+	err = h.s.run(h.tx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		rc = newResultConv(L, q.Conn().TypeMap(), rows.FieldDescriptions())
+		if !one {
+			out = L.CreateTable(16, 0)
+		}
+		n := 0
+		for rows.Next() {
+			row, err := rc.row(L, rows.RawValues())
+			if err != nil {
+				return err
+			}
+			if one {
+				first = row
+				break
+			}
+			n++
+			out.RawSetInt(n, row)
+		}
+		rows.Close()
+		return rows.Err()
+	})
+	if err != nil {
+		h.s.raise(L, op, err)
+	}
+	if one {
+		L.Push(first)
+	} else {
+		L.Push(out)
+	}
+	L.Push(rc.columnNames(L))
+	return 2
+}
+
+// exec implements db:exec(sql, ...) -> rows affected.
+func (o *opened) exec(L *lua.LState) int {
+	h := checkHandle(L)
+	sql := L.CheckString(2)
+	args, err := params(L, 3)
+	if err != nil {
+		h.s.raise(L, "exec", err)
+	}
+	var n int64
+	err = h.s.run(h.tx, func(ctx context.Context, q querier) error {
+		tag, err := q.Exec(ctx, sql, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		h.s.raise(L, "exec", err)
+	}
+	h.s.plan("exec "+shortSQL(sql), n, nil)
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// iter implements db:iter(sql, ...): an iterator over the rows, fetched
+// iterBatch at a time through a server-side cursor. The cursor lives in a
+// transaction: the handle's (so other statements can run on the same
+// transaction between rows), the dry-run one, or one of its own that ends
+// with the iteration (or, if the loop is left early, with the script).
+func (o *opened) iter(L *lua.LState) int {
+	h := checkHandle(L)
+	s := h.s
+	sql := L.CheckString(2)
+	args, err := params(L, 3)
+	if err != nil {
+		s.raise(L, "iter", err)
+	}
+	s.cursor++
+	it := &iterator{s: s, host: h.tx, name: fmt.Sprintf("etlhost_iter_%d", s.cursor)}
+	err = s.env.Block(func(ctx context.Context) error {
+		if s.closed {
+			return errEnded
+		}
+		if it.host == nil {
+			if s.env.DryRun {
+				dt, err := s.dryTx(ctx)
+				if err != nil {
+					return err
+				}
+				it.host = dt
+			} else {
+				t, err := s.begin(ctx, nil, pgx.TxOptions{})
+				if err != nil {
+					return err
+				}
+				it.host, it.own = t, true
+			}
+		}
+		if it.host.ended() {
+			return errTxEnded
+		}
+		_, err := it.host.tx.Exec(ctx, "DECLARE "+it.name+" NO SCROLL CURSOR FOR "+sql, args...)
+		return err
+	})
+	if err != nil {
+		it.end(false)
+		s.raise(L, "iter", err)
+	}
+	L.Push(L.NewFunction(it.next))
+	return 1
+}
+
+type iterator struct {
+	s         *session
+	host      *txState
+	own       bool // host is a transaction of the iterator's own
+	name      string
+	rc        *resultConv
+	buf       []*lua.LTable
+	pos       int
+	exhausted bool // the last fetch returned fewer rows than asked
+	done      bool
+}
+
+func (it *iterator) next(L *lua.LState) int {
+	if it.done {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if it.pos >= len(it.buf) {
+		it.buf, it.pos = it.buf[:0], 0
+		if !it.exhausted {
+			if err := it.fetch(L); err != nil {
+				it.end(false)
+				it.s.raise(L, "iter", err)
+			}
+		}
+		if len(it.buf) == 0 {
+			if err := it.end(true); err != nil {
+				it.s.raise(L, "iter", err)
+			}
+			L.Push(lua.LNil)
+			return 1
+		}
+	}
+	row := it.buf[it.pos]
+	it.buf[it.pos] = nil
+	it.pos++
+	L.Push(row)
+	return 1
+}
+
+func (it *iterator) fetch(L *lua.LState) error {
+	if it.s.closed {
+		return errEnded
+	}
+	if it.host.ended() {
+		return errTxEnded
+	}
+	return it.s.env.Block(func(ctx context.Context) error {
+		rows, err := it.host.tx.Query(ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", iterBatch, it.name), pgx.QueryExecModeDescribeExec)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if it.rc == nil {
+			it.rc = newResultConv(L, it.host.tx.Conn().TypeMap(), rows.FieldDescriptions())
+		}
+		for rows.Next() {
+			row, err := it.rc.row(L, rows.RawValues())
+			if err != nil {
+				return err
+			}
+			it.buf = append(it.buf, row)
+		}
+		rows.Close()
+		if len(it.buf) < iterBatch {
+			it.exhausted = true
+		}
+		return rows.Err()
+	})
+}
+
+// end closes the cursor (ok) and ends the iterator's own transaction.
+func (it *iterator) end(ok bool) error {
+	if it.done {
+		return nil
+	}
+	it.done = true
+	it.buf = nil
+	if it.host == nil || it.host.ended() {
+		return nil
+	}
+	if it.own {
+		if !ok {
+			return it.s.finish(context.Background(), it.host, false)
+		}
+		return it.s.env.Block(func(ctx context.Context) error { return it.s.finish(ctx, it.host, true) })
+	}
+	if ok {
+		return it.s.env.Block(func(ctx context.Context) error {
+			_, err := it.host.tx.Exec(ctx, "CLOSE "+it.name)
+			return err
+		})
+	}
+	return nil
+}
+
+// checkColumns reads the columns argument: a non-empty array of distinct
+// names.
+func checkColumns(L *lua.LState, n int) []string {
+	t := L.CheckTable(n)
+	cnt, ok := luaconv.ArrayLen(t)
+	if !ok || cnt == 0 {
+		L.ArgError(n, "columns must be a non-empty array of column names")
+	}
+	cols := make([]string, cnt)
+	seen := map[string]bool{}
+	for i := 1; i <= cnt; i++ {
+		s, ok := t.RawGetInt(i).(lua.LString)
+		if !ok || s == "" {
+			L.ArgError(n, fmt.Sprintf("column %d is not a name", i))
+		}
+		if seen[string(s)] {
+			L.ArgError(n, fmt.Sprintf("column %q named twice", string(s)))
+		}
+		seen[string(s)] = true
+		cols[i-1] = string(s)
+	}
+	return cols
+}
+
+func checkRows(L *lua.LState, n int) *rowSource {
+	switch v := L.Get(n).(type) {
+	case *lua.LTable:
+		return &rowSource{L: L, tab: v, n: v.Len()}
+	case *lua.LFunction:
+		return &rowSource{L: L, fn: v}
+	}
+	L.ArgError(n, "rows must be an array of rows or a function returning the next row (nil at the end)")
+	return nil
+}
+
+func checkTable(L *lua.LState, n int) pgx.Identifier {
+	id, err := parseTable(L.CheckString(n))
+	if err != nil {
+		L.ArgError(n, err.Error())
+	}
+	return id
+}
+
+// copy implements db:copy(table, columns, rows) -> count.
+func (o *opened) copy(L *lua.LState) int {
+	h := checkHandle(L)
+	table := checkTable(L, 2)
+	cols := checkColumns(L, 3)
+	src := checkRows(L, 4)
+	var n int64
+	err := h.s.run(h.tx, func(ctx context.Context, q querier) error {
+		ct, err := prepareCopy(ctx, q.Conn(), table, cols)
+		if err != nil {
+			return err
+		}
+		n, err = copyRows(ctx, q.Conn(), ct, src)
+		return err
+	})
+	if err != nil {
+		h.s.reraise(L, "copy", err)
+	}
+	h.s.plan("copy into "+L.CheckString(2), n, nil)
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+var isolationLevels = map[string]pgx.TxIsoLevel{
+	"read committed":  pgx.ReadCommitted,
+	"repeatable read": pgx.RepeatableRead,
+	"serializable":    pgx.Serializable,
+}
+
+// tx implements db:tx(fn, opts?) and tx:tx(fn): fn(tx) runs in a
+// transaction (a savepoint when nested) committed when fn returns and
+// rolled back when it raises; the error is raised again. fn's results are
+// returned.
+func (o *opened) tx(L *lua.LState) int {
+	h := checkHandle(L)
+	s := h.s
+	fn := L.CheckFunction(2)
+	var txOpts pgx.TxOptions
+	if opts := luabind.CheckOptTable(L, 3); opts != nil {
+		opts.ForEach(func(k, v lua.LValue) {
+			switch k.String() {
+			case "isolation":
+				lvl, ok := isolationLevels[strings.ToLower(v.String())]
+				if !ok {
+					L.ArgError(3, "isolation must be 'read committed', 'repeatable read' or 'serializable'")
+				}
+				txOpts.IsoLevel = lvl
+			case "read_only":
+				if lua.LVAsBool(v) {
+					txOpts.AccessMode = pgx.ReadOnly
+				}
+			default:
+				L.ArgError(3, fmt.Sprintf("unknown option %q (isolation, read_only)", k.String()))
+			}
+		})
+		if h.tx != nil || s.env.DryRun {
+			if txOpts != (pgx.TxOptions{}) {
+				L.ArgError(3, "isolation and read_only apply to a top-level transaction only, not to a nested one (savepoint) or in a dry run")
+			}
+		}
+	}
+	var t *txState
+	err := s.env.Block(func(ctx context.Context) error {
+		if s.closed {
+			return errEnded
+		}
+		var err error
+		t, err = s.begin(ctx, h.tx, txOpts)
+		return err
+	})
+	if err != nil {
+		s.raise(L, "tx", err)
+	}
+	base := L.GetTop()
+	L.Push(fn)
+	L.Push(s.newHandle(L, t))
+	if callErr := L.PCall(1, lua.MultRet, nil); callErr != nil {
+		_ = s.finish(context.Background(), t, false)
+		var ae *lua.ApiError
+		if errors.As(callErr, &ae) {
+			L.Error(ae.Object, 0)
+		}
+		L.RaiseError("%s", callErr.Error())
+	}
+	err = s.env.Block(func(ctx context.Context) error { return s.finish(ctx, t, true) })
+	if !t.done {
+		_ = s.finish(context.Background(), t, false)
+	}
+	if err != nil {
+		s.raise(L, "tx commit", err)
+	}
+	return L.GetTop() - base
+}
+
+// replace implements db:replace(table, columns, rows, opts) ->
+// {deleted = n, inserted = m}.
+func (o *opened) replace(L *lua.LState) int {
+	h := checkHandle(L)
+	s := h.s
+	table := checkTable(L, 2)
+	cols := checkColumns(L, 3)
+	src := checkRows(L, 4)
+	var where string
+	var args []any
+	lock := true
+	if opts := luabind.CheckOptTable(L, 5); opts != nil {
+		var bad error
+		opts.ForEach(func(k, v lua.LValue) {
+			switch k.String() {
+			case "where":
+				w, ok := v.(lua.LString)
+				if !ok {
+					L.ArgError(5, "opts.where must be SQL text")
+				}
+				where = string(w)
+			case "args":
+				t, ok := v.(*lua.LTable)
+				if !ok {
+					L.ArgError(5, "opts.args must be an array")
+				}
+				args, bad = tableParams(t)
+			case "lock":
+				lock = lua.LVAsBool(v)
+			default:
+				L.ArgError(5, fmt.Sprintf("unknown option %q (where, args, lock)", k.String()))
+			}
+		})
+		if bad != nil {
+			s.raise(L, "replace", bad)
+		}
+		if len(args) > 0 && where == "" {
+			L.ArgError(5, "opts.args given without opts.where")
+		}
+	}
+	var deleted, inserted int64
+	err := s.env.Block(func(ctx context.Context) error {
+		if s.closed {
+			return errEnded
+		}
+		t, err := s.begin(ctx, h.tx, pgx.TxOptions{})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if !t.done {
+				_ = s.finish(ctx, t, false)
+			}
+		}()
+		ct, err := prepareCopy(ctx, t.tx.Conn(), table, cols)
+		if err != nil {
+			return err
+		}
+		if lock {
+			// Writers of the table wait for the replace (two replaces
+			// must not interleave their DELETE and COPY); readers do not.
+			if _, err := t.tx.Exec(ctx, "LOCK TABLE "+table.Sanitize()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+				return err
+			}
+		}
+		del := "DELETE FROM " + table.Sanitize()
+		if where != "" {
+			del += " WHERE " + where
+		}
+		tag, err := t.tx.Exec(ctx, del, args...)
+		if err != nil {
+			return err
+		}
+		deleted = tag.RowsAffected()
+		inserted, err = copyRows(ctx, t.tx.Conn(), ct, src)
+		if err != nil {
+			return err
+		}
+		return s.finish(ctx, t, true)
+	})
+	if err != nil {
+		s.reraise(L, "replace", err)
+	}
+	s.plan("replace "+L.CheckString(2), inserted, map[string]any{"deleted": deleted})
+	res := L.CreateTable(0, 2)
+	res.RawSetString("deleted", lua.LNumber(deleted))
+	res.RawSetString("inserted", lua.LNumber(inserted))
+	L.Push(res)
+	return 1
+}
+
+// quoteIdent implements db:quote_ident(name): name as an SQL identifier.
+func quoteIdent(L *lua.LState) int {
+	checkHandle(L)
+	L.Push(lua.LString(pgx.Identifier{L.CheckString(2)}.Sanitize()))
+	return 1
+}
+
+// The watermark table: one row per script and key.
+const (
+	stateTable     = "etlhost_state"
+	createStateSQL = `CREATE TABLE IF NOT EXISTS etlhost_state (
+	script     text        NOT NULL,
+	key        text        NOT NULL,
+	value      jsonb       NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (script, key)
+)`
+)
+
+// stateExists reports whether etlhost_state exists (as q sees it). When q
+// is outside a transaction the answer is committed and is remembered.
+func (s *session) stateExists(ctx context.Context, q querier) (bool, error) {
+	if s.cs.stateReady.Load() {
+		return true, nil
+	}
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", stateTable).Scan(&exists); err != nil {
+		return false, err
+	}
+	if exists && q.Conn().PgConn().TxStatus() == 'I' {
+		s.cs.stateReady.Store(true)
+	}
+	return exists, nil
+}
+
+// ensureState creates etlhost_state when missing. Two scripts may try at
+// once: the loser's CREATE waits for the winner's, then fails on the
+// catalog's unique index (23505) or finds the table (42P07); both mean the
+// table is there. The attempt runs in a savepoint so a failure does not
+// abort the caller's transaction.
+func (s *session) ensureState(ctx context.Context, q querier) error {
+	if ok, err := s.stateExists(ctx, q); err != nil || ok {
+		return err
+	}
+	sub, err := q.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := sub.Exec(ctx, createStateSQL); err != nil {
+		cctx, cancel := s.cleanupCtx()
+		_ = sub.Rollback(cctx)
+		cancel()
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
+			return nil
+		}
+		return err
+	}
+	return sub.Commit(ctx)
+}
+
+// getState implements db:get_state(key) -> value or nil.
+func (o *opened) getState(L *lua.LState) int {
+	h := checkHandle(L)
+	key := L.CheckString(2)
+	var raw []byte
+	err := h.s.run(h.tx, func(ctx context.Context, q querier) error {
+		ok, err := h.s.stateExists(ctx, q)
+		if err != nil || !ok {
+			return err
+		}
+		err = q.QueryRow(ctx, "SELECT value FROM etlhost_state WHERE script = $1 AND key = $2", h.s.env.Script, key).Scan(&raw)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		h.s.raise(L, "get_state", err)
+	}
+	if raw == nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	v, err := jsonToLua(L, "value", raw)
+	if err != nil {
+		h.s.raise(L, "get_state", err)
+	}
+	L.Push(v)
+	return 1
+}
+
+// setState implements db:set_state(key, value): value (any plain Lua
+// value; nil deletes the key) is stored as JSON for this script, in the
+// handle's transaction when it is a tx.
+func (o *opened) setState(L *lua.LState) int {
+	h := checkHandle(L)
+	key := L.CheckString(2)
+	val := L.Get(3)
+	var js []byte
+	if val != lua.LNil {
+		g, err := luaconv.FromLua(val)
+		if err != nil {
+			h.s.raise(L, "set_state", &valueError{msg: "value: " + err.Error()})
+		}
+		if js, err = json.Marshal(g); err != nil {
+			h.s.raise(L, "set_state", &valueError{msg: "value: " + err.Error()})
+		}
+	}
+	err := h.s.run(h.tx, func(ctx context.Context, q querier) error {
+		if err := h.s.ensureState(ctx, q); err != nil {
+			return err
+		}
+		if js == nil {
+			_, err := q.Exec(ctx, "DELETE FROM etlhost_state WHERE script = $1 AND key = $2", h.s.env.Script, key)
+			return err
+		}
+		_, err := q.Exec(ctx, `INSERT INTO etlhost_state (script, key, value, updated_at) VALUES ($1, $2, $3, now())
+ON CONFLICT (script, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+			h.s.env.Script, key, string(js))
+		return err
+	})
+	if err != nil {
+		h.s.raise(L, "set_state", err)
+	}
+	h.s.plan("set_state "+key, 1, nil)
+	return 0
+}

@@ -1,0 +1,30 @@
+package pg_test
+
+import (
+	"testing"
+
+	"github.com/etlhost/etlhost/internal/pgtest"
+	"github.com/etlhost/etlhost/luabind/luatest"
+	"github.com/etlhost/etlhost/luabind/pg"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newModule returns a pg module whose "default" connection is a fresh
+// database, closed when the test ends.
+func newModule(t testing.TB, maxConns int32) (*pg.Module, string) {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	m := pg.New([]pg.Conn{{Name: "default", DSN: dsn, MaxConns: maxConns}})
+	t.Cleanup(m.Close)
+	return m, dsn
+}
+
+func TestLuaSpecs(t *testing.T) {
+	t.Parallel()
+	luatest.RunFiles(t, "testdata/test_*.lua", func(t *testing.T) *luatest.State {
+		t.Parallel()
+		m, _ := newModule(t, 0)
+		return luatest.New(t, luatest.Options{Script: "lua_test"}, m)
+	})
+}
