@@ -51,14 +51,21 @@ func (t *json2Transport) version(ctx context.Context) (VersionInfo, error) {
 	return versionFromMap(m), nil
 }
 
-// login checks the API key with res.users.context_get, a cheap call every
-// user may make, and returns the uid it reports (0 when it reports none).
+// login checks the API key (JSON-2 has no login of its own) with
+// res.users.context_get, a cheap call every user may make, and returns the
+// uid it reports (0 when it reports none). A 404 means the key passed and
+// the server has no such method (a trimmed server, the simulator): the key
+// is good, the uid unknown.
 func (t *json2Transport) login(ctx context.Context) (int64, error) {
 	v, err := t.execute(ctx, 0, "res.users", "context_get", nil, nil)
 	if err != nil {
 		var f *Fault
 		if errors.As(err, &f) && f.Code == FaultAccessDenied {
 			return 0, &AuthError{User: t.c.cfg.User, DB: t.c.cfg.DB}
+		}
+		var nf *notFound
+		if errors.As(err, &nf) {
+			return 0, nil
 		}
 		return 0, err
 	}
@@ -128,7 +135,11 @@ func (t *json2Transport) statusError(status int, data []byte) error {
 			if msg == "" {
 				msg = body.Name
 			}
-			return &Fault{Code: code, Message: msg, Traceback: body.Debug}
+			f := &Fault{Code: code, Message: msg, Traceback: body.Debug}
+			if status == http.StatusNotFound {
+				return &notFound{f}
+			}
+			return f
 		}
 	}
 	return &HTTPError{Status: status, Body: t.c.snippet(data)}
@@ -290,3 +301,9 @@ func fixNumbers(v any) any {
 	}
 	return v
 }
+
+// notFound is a JSON-2 404 (unknown model, method or record): a *Fault of
+// code 2 that login can tell apart.
+type notFound struct{ *Fault }
+
+func (e *notFound) Unwrap() error { return e.Fault }
