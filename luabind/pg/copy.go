@@ -263,14 +263,7 @@ func wrongType(col, want string, v lua.LValue) error {
 	if b, ok := v.(lua.LBool); ok && !bool(b) {
 		hint = " (Odoo sends false for an empty field: write `v or nil` to load NULL)"
 	}
-	shown := v.String()
-	if len(shown) > 60 {
-		shown = shown[:60] + "..."
-	}
-	if _, ok := v.(lua.LString); ok {
-		shown = strconv.Quote(shown)
-	}
-	return &valueError{msg: fmt.Sprintf("column %q: %s %s is not %s%s", col, v.Type(), shown, want, hint)}
+	return &valueError{msg: fmt.Sprintf("column %q: %s is not %s%s", col, describe(v), want, hint)}
 }
 
 // toInt reads an integer from a Lua number (whole) or string.
@@ -493,6 +486,10 @@ func columnEnc(m *pgtype.Map, col string, oid uint32) colEnc {
 	// uuid, interval, arrays, ranges, inet... Strings are parsed as the
 	// type's text form when pgx cannot take them directly.
 	typ, known := m.TypeForOID(oid)
+	isArray := false
+	if known {
+		_, isArray = typ.Codec.(*pgtype.ArrayCodec)
+	}
 	return func(b []byte, v lua.LValue) ([]byte, error) {
 		if !known {
 			// A type pgx does not know (an enum, citext): its binary
@@ -502,19 +499,30 @@ func columnEnc(m *pgtype.Map, col string, oid uint32) colEnc {
 			}
 			return b, &valueError{msg: fmt.Sprintf("column %q: type oid %d is not known to etlhost: only strings can be loaded into it", col, oid)}
 		}
-		g, err := goValue(v)
+		var g any
+		var err error
+		if isArray {
+			g, err = arrayValue(v, 0)
+		} else {
+			g, err = goValue(v)
+		}
 		if err != nil {
 			return b, &valueError{msg: fmt.Sprintf("column %q: %v", col, err)}
 		}
 		out, err := encodeWithCodec(m, oid, g, b)
 		if err != nil {
-			return b, &valueError{msg: fmt.Sprintf("column %q: %s %s cannot be loaded as %s", col, v.Type(), shortValue(v), typ.Name)}
+			return b, &valueError{msg: fmt.Sprintf("column %q: %s cannot be loaded as %s", col, describe(v), typ.Name)}
 		}
 		return out, nil
 	}
 }
 
 func shortValue(v lua.LValue) string {
+	switch v.(type) {
+	case lua.LString, lua.LNumber, lua.LBool:
+	default:
+		return ""
+	}
 	s := v.String()
 	if len(s) > 60 {
 		s = s[:60] + "..."
@@ -523,6 +531,46 @@ func shortValue(v lua.LValue) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// describe shows a value in a message: `string "abc"`, `number 1.5`, `a table`.
+func describe(v lua.LValue) string {
+	if sv := shortValue(v); sv != "" {
+		return v.Type().String() + " " + sv
+	}
+	return "a " + v.Type().String()
+}
+
+// arrayValue converts a Lua array (of arrays, for several dimensions) for
+// an array column: elements by position 1..#t, so {} is the empty array.
+func arrayValue(v lua.LValue, depth int) (any, error) {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		if s, ok := v.(lua.LString); ok && depth == 0 {
+			return string(s), nil // PostgreSQL's text form: '{1,2}'
+		}
+		if depth > 0 {
+			return goValue(v)
+		}
+		return nil, fmt.Errorf("%s is not an array", describe(v))
+	}
+	if depth > luaconv.MaxDepth {
+		return nil, errors.New("arrays nested too deep")
+	}
+	n := t.Len()
+	out := make([]any, n)
+	for i := 1; i <= n; i++ {
+		e := t.RawGetInt(i)
+		if e == lua.LNil {
+			continue
+		}
+		g, err := arrayValue(e, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i-1] = g
+	}
+	return out, nil
 }
 
 // goValue converts a Lua value for pgx's codecs.

@@ -574,8 +574,8 @@ func (s *session) stateExists(ctx context.Context, q querier) (bool, error) {
 
 // ensureState creates etlhost_state when missing. Two scripts may try at
 // once: the loser's CREATE waits for the winner's, then fails on the
-// catalog's unique index (23505) or finds the table (42P07); both mean the
-// table is there. The attempt runs in a savepoint so a failure does not
+// catalog's unique index (23505) or finds the table or its row type
+// (42P07, 42710); all mean the table is there. The attempt runs in a savepoint so a failure does not
 // abort the caller's transaction.
 func (s *session) ensureState(ctx context.Context, q querier) error {
 	if ok, err := s.stateExists(ctx, q); err != nil || ok {
@@ -590,7 +590,7 @@ func (s *session) ensureState(ctx context.Context, q querier) error {
 		_ = sub.Rollback(cctx)
 		cancel()
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
+		if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710") {
 			return nil
 		}
 		return err

@@ -111,7 +111,7 @@ func (cs *connState) getPool() (*pgxpool.Pool, error) {
 		if err != nil {
 			// The parse error quotes the DSN (pgx redacts the password only
 			// on a best-effort basis): say only what is wrong and where.
-			cs.err = fmt.Errorf("the DSN of connection %q cannot be parsed; check its configuration", cs.conn.Name)
+			cs.err = errors.New("its DSN cannot be parsed; check the configuration")
 			return
 		}
 		if cs.conn.MaxConns > 0 {
@@ -250,7 +250,7 @@ func (s *session) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	}
 	p, err := s.cs.getPool()
 	if err != nil {
-		return nil, err
+		return nil, &connectError{name: s.cs.conn.Name, err: err}
 	}
 	c, err := p.Acquire(ctx)
 	if err != nil {
