@@ -265,6 +265,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	env := &luabind.Env{Ctx: ctx, Script: s.Name, Path: s.Path, Args: r.Args, Header: s.Header,
 		Log: logs, DryRun: r.DryRun}
 	env.Deadline, _ = ctx.Deadline()
+	env.Stop = cancel
 	started := r.now()
 	if r.Observer != nil {
 		r.Observer.ScriptStarted(s, started)
@@ -272,6 +273,11 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	var g *guard
 	if wd != nil {
 		g = &guard{w: wd, cancel: cancel}
+		env.NewThreadContext = func(th *lua.LState) context.Context {
+			// Light threads measure themselves too; their context is the
+			// one gopher-lua derived for them, so stopping them works.
+			return &vmContext{Context: th.Context(), guard: &guard{w: wd, cancel: cancel, L: th}}
+		}
 	}
 	sb := &sandbox{env: env, modules: modules, lib: lib}
 	done := make(chan outcome, 1)
@@ -298,7 +304,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	case errors.As(cause, &memErr):
 		res.Status = StatusFailed
 		res.Error = memErr.Error()
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && !errors.Is(cause, luabind.ErrScriptEnded):
 		// The deadline decides, not the returned error: a coroutine can
 		// swallow the context's error and let the script return normally.
 		res.Status = StatusTimeout
@@ -338,9 +344,11 @@ func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) 
 			o = outcome{err: fmt.Sprintf("%s: internal error in the Lua VM: %v\n%s", s.Path, p, firstLines(string(debug.Stack()), 12))}
 		}
 	}()
-	defer sb.env.Close()
 	L := sb.newState(ctx, g)
 	defer L.Close()
+	// Before the state closes: modules release connections and stop light
+	// threads, which need the state.
+	defer sb.env.Close()
 	L.Push(L.NewFunctionFromProto(s.proto))
 	err := L.PCall(0, 1, L.NewFunction(messageHandler))
 	if err != nil {
@@ -349,6 +357,9 @@ func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) 
 			return outcome{err: ae.Object.String()}
 		}
 		return outcome{err: err.Error()}
+	}
+	if err := sb.env.Finish(); err != nil {
+		return outcome{err: fmt.Sprintf("%s: %v", s.Path, err)}
 	}
 	ret := L.Get(-1)
 	value, cerr := luaconv.FromLua(ret)

@@ -267,3 +267,34 @@ func TestTimeoutErrorType(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLightThreadsInTheRunner(t *testing.T) {
+	t.Parallel()
+	paths := writeScripts(t, t.TempDir(), map[string]string{
+		"overlap.lua": "local task = require('task')\nlocal hs = {}\nfor i = 1, 10 do hs[i] = task.spawn(function() task.sleep(0.2) return i end) end\nlocal r = task.wait_all(hs)\nreturn #r",
+		"orphan.lua":  "local task = require('task')\ntask.spawn(function() error('lost thread') end)\nreturn 'main done'",
+		"mainfail.lua": "local task = require('task')\ntask.spawn(function() task.sleep(3600) end)\nerror('main broke')",
+		"late.lua":    "--! timeout = 300ms\nlocal task = require('task')\ntask.spawn(function() while true do end end)\nreturn 'returned early'",
+		"hogthread.lua": "local task = require('task')\nlocal h = task.spawn(function() local t = {} for i = 1, 1e9 do t[i] = {i} end end)\ntask.wait(h)",
+	})
+	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: time.Minute}
+	_, by := runScripts(t, context.Background(), r, paths)
+	if res := by["overlap"]; res.Status != StatusOK || res.Value != int64(10) {
+		t.Errorf("overlap: %s %v %q", res.Status, res.Value, res.Error)
+	} else if res.Duration > 1500*time.Millisecond {
+		// ten 200ms sleeps one after another would take 2s
+		t.Logf("overlap took %v", res.Duration)
+	}
+	if res := by["orphan"]; res.Status != StatusFailed || !strings.Contains(res.Error, "orphan.lua:2") || !strings.Contains(res.Error, "lost thread") {
+		t.Errorf("orphan: %s %q", res.Status, res.Error)
+	}
+	if res := by["mainfail"]; res.Status != StatusFailed || !strings.Contains(res.Error, "main broke") {
+		t.Errorf("mainfail: %s %q", res.Status, res.Error)
+	}
+	if res := by["late"]; res.Status != StatusTimeout {
+		t.Errorf("late: %s %q (the script waits for its threads, which hit the deadline)", res.Status, res.Error)
+	}
+	if res := by["hogthread"]; res.Status != StatusFailed || !strings.Contains(res.Error, "memory limit") {
+		t.Errorf("hogthread: %s %q", res.Status, res.Error)
+	}
+}

@@ -342,6 +342,10 @@ func (p patternFuncs) gsub(L *lua.LState) int {
 		switch r := repl.(type) {
 		case lua.LString, lua.LNumber:
 			rs := r.String()
+			if strings.IndexByte(rs, '%') < 0 {
+				out = r
+				break
+			}
 			var rb strings.Builder
 			for i := 0; i < len(rs); i++ {
 				c := rs[i]

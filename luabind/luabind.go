@@ -9,8 +9,8 @@ package luabind
 
 import (
 	"context"
+	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -69,9 +69,59 @@ type Env struct {
 	// DryRun asks modules that change data to plan instead (ad-hoc fixes).
 	DryRun bool
 
-	waiting atomic.Int32
-	mu      sync.Mutex
-	closers []func()
+	// Stop, set by the host, ends the script's context with a cause (nil:
+	// not available). The task module uses it to stop light threads still
+	// waiting when the script ends; the cause is then ErrScriptEnded.
+	Stop func(cause error)
+	// NewThreadContext, set by the host, gives a light thread's state the
+	// context it runs with (the host hooks its memory watchdog there). Nil:
+	// the thread inherits its parent's context.
+	NewThreadContext func(th *lua.LState) context.Context
+
+	mu       sync.Mutex
+	closers  []func()
+	finishes []func() error
+	// baton is held by whichever goroutine runs the script's Lua code once
+	// the script has light threads (see EnableThreads).
+	baton *sync.Mutex
+}
+
+// EnableThreads switches the script to light threads: from now on Lua code
+// of the script runs on several goroutines, one at a time, each holding the
+// script's baton, and Block hands the baton over while it waits. The
+// calling goroutine holds the baton on return. The task module calls it
+// before it starts the first light thread; calling it again does nothing.
+func (e *Env) EnableThreads() *sync.Mutex {
+	if e.baton == nil {
+		e.baton = &sync.Mutex{}
+		e.baton.Lock()
+	}
+	return e.baton
+}
+
+// OnFinish registers f to run when the script's main chunk has returned
+// without error, on the script's goroutine, before its result is taken. An
+// error from f fails the script. The task module waits for light threads
+// here.
+func (e *Env) OnFinish(f func() error) {
+	e.mu.Lock()
+	e.finishes = append(e.finishes, f)
+	e.mu.Unlock()
+}
+
+// Finish runs the OnFinish functions in order and returns the first error.
+// The host calls it once.
+func (e *Env) Finish() error {
+	e.mu.Lock()
+	fs := e.finishes
+	e.finishes = nil
+	e.mu.Unlock()
+	for _, f := range fs {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OnClose registers f to run when the script ends, whatever its outcome, in
@@ -94,12 +144,16 @@ func (e *Env) Close() {
 }
 
 // Block runs fn, a call that waits on the outside world (network, database,
-// timer), with the script's context. While it runs the script counts as
-// waiting, not computing, which the memory watchdog uses to tell which script
-// is growing. Bindings route every blocking call through Block.
+// timer), with the script's context, and says why it stopped when the
+// context ended. Bindings route every blocking call through Block.
+//
+// Once the script has light threads, Block lets the script's other threads
+// run while fn waits: fn must not touch the Lua state.
 func (e *Env) Block(fn func(ctx context.Context) error) error {
-	e.waiting.Add(1)
-	defer e.waiting.Add(-1)
+	if b := e.baton; b != nil {
+		b.Unlock()
+		defer b.Lock()
+	}
 	if err := e.Ctx.Err(); err != nil {
 		return context.Cause(e.Ctx)
 	}
@@ -111,9 +165,6 @@ func (e *Env) Block(fn func(ctx context.Context) error) error {
 	}
 	return err
 }
-
-// Waiting reports whether the script is inside a blocking call.
-func (e *Env) Waiting() bool { return e.waiting.Load() > 0 }
 
 // StoppedError is a blocking call cut short because the script's context
 // ended.
@@ -127,6 +178,10 @@ func (e *StoppedError) Error() string {
 }
 
 func (e *StoppedError) Unwrap() []error { return []error{e.Cause, e.Err} }
+
+// ErrScriptEnded is the cause of a context stopped because its script's
+// main chunk ended (with an error) while light threads were still waiting.
+var ErrScriptEnded = errors.New("the script ended")
 
 // Raise raises a Lua error whose message starts with the position of the
 // calling Lua code ("scripts/x.lua:12: "), as L.RaiseError does, but without

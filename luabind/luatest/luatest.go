@@ -97,7 +97,8 @@ func New(t testing.TB, opts Options, mods ...luabind.Module) *State {
 		name = "test"
 	}
 	logs := &Logs{}
-	env := &luabind.Env{Ctx: ctx, Script: name, Path: name + ".lua", Args: opts.Args, Header: opts.Header, Log: logs, DryRun: opts.DryRun}
+	ctx, stop := context.WithCancelCause(ctx)
+	env := &luabind.Env{Stop: stop, Ctx: ctx, Script: name, Path: name + ".lua", Args: opts.Args, Header: opts.Header, Log: logs, DryRun: opts.DryRun}
 	if dl, ok := ctx.Deadline(); ok {
 		env.Deadline = dl
 	}
@@ -115,6 +116,7 @@ func New(t testing.TB, opts Options, mods ...luabind.Module) *State {
 	t.Cleanup(func() {
 		env.Close()
 		L.Close()
+		stop(nil)
 	})
 	return s
 }
@@ -172,6 +174,9 @@ func RunFiles(t *testing.T, pattern string, newState func(t *testing.T) *State) 
 			start := time.Now()
 			if _, err := s.Exec(filepath.Base(f), string(src)); err != nil {
 				t.Fatalf("%v\nlog:\n%s", err, s.Logs.String())
+			}
+			if err := s.Env.Finish(); err != nil {
+				t.Fatalf("at the end of the script: %v", err)
 			}
 			t.Logf("%s ran in %v", f, time.Since(start))
 		})

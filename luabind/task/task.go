@@ -1,21 +1,49 @@
-// Package task is the Lua module `task`: time and concurrency for scripts.
+// Package task is the Lua module `task`: light threads, channels and
+// semaphores, so that one script overlaps its own waiting.
 //
 //	local task = require("task")
-//	task.sleep(1.5)   -- seconds; stops at the script's deadline or on Ctrl+C
+//	local h = task.spawn(function(a, b) return a + b end, 1, 2)
+//	local sum = task.wait(h)                         -- 3; re-raises the thread's error
+//	local a, b = task.wait(h1, h2)                   -- first result of each, in order
+//	local list = task.wait_all({h1, h2, h3})          -- waits for all, then raises the first error
+//	local out = task.map(ids, function(id, i) return fetch(id) end, {concurrency = 4})
+//	task.sleep(0.5)
+//	local ch = task.channel(10)   -- ch:send(v), ch:recv() -> v, ok; ch:close(); for v in ch:iter() do
+//	local sem = task.semaphore(3) -- sem:acquire(), sem:release(), sem:with(fn, ...)
+//
+// How it works: a light thread is a gopher-lua thread of the script's state
+// running on a goroutine of its own. Only one of a script's threads runs Lua
+// code at a time: it holds the script's baton, which every blocking call
+// (Odoo, PostgreSQL, task.sleep, channels, waits) hands over while it
+// waits. So waits overlap while Lua code never runs in parallel, pcall and
+// error work everywhere (no coroutine yields are involved), and a thread
+// is only ever run by its own goroutine.
+//
+// A script ends when its main chunk returns and every light thread has
+// finished; an error of a thread nobody waited for fails the script then.
+// The script's deadline and Ctrl+C stop every thread.
 package task
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
+	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/etlhost/etlhost/luabind"
 )
 
-// MaxSleep bounds one task.sleep; longer waits are a bug, not a plan.
-const MaxSleep = 24 * time.Hour
+// Limits.
+const (
+	MaxSleep   = 24 * time.Hour
+	MaxThreads = 10000 // light threads alive at once in one script
+)
 
 // Module is the `task` module.
 type Module struct{}
@@ -23,32 +51,555 @@ type Module struct{}
 // Name implements luabind.Module.
 func (Module) Name() string { return "task" }
 
+// prelude holds the parts of the module written in Lua, compiled once.
+var prelude = mustCompile("task.lua", `
+local spawn, wait_all, semaphore_new, sem_methods = ...
+local M = {}
+
+function M.map(list, fn, opts)
+  if type(list) ~= "table" then error("bad argument #1 to 'map' (table expected, got " .. type(list) .. ")", 2) end
+  if type(fn) ~= "function" then error("bad argument #2 to 'map' (function expected, got " .. type(fn) .. ")", 2) end
+  local n = #list
+  local conc = n
+  if opts ~= nil and opts.concurrency ~= nil then
+    conc = opts.concurrency
+    if type(conc) ~= "number" or conc < 1 then error("task.map: concurrency must be a number of at least 1", 2) end
+  end
+  local results, next_index, workers = {}, 0, {}
+  local function worker()
+    while true do
+      next_index = next_index + 1
+      local i = next_index
+      if i > n then return end
+      results[i] = fn(list[i], i)
+    end
+  end
+  for w = 1, math.min(conc, n) do workers[w] = spawn(worker) end
+  wait_all(workers)
+  return results
+end
+
+function sem_methods.with(sem, fn, ...)
+  sem:acquire()
+  local res = {pcall(fn, ...)}
+  sem:release()
+  if not res[1] then error(res[2], 0) end
+  return unpack(res, 2, table.maxn(res))
+end
+
+return M
+`)
+
+func mustCompile(name, src string) *lua.FunctionProto {
+	chunk, err := parse.Parse(strings.NewReader(src), name)
+	if err != nil {
+		panic(err)
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		panic(err)
+	}
+	return proto
+}
+
+// scheduler is one script's light threads.
+type scheduler struct {
+	env     *luabind.Env
+	baton   *sync.Mutex
+	threads []*handle
+	live    int
+}
+
+type handle struct {
+	where   string
+	done    chan struct{}
+	cancel  context.CancelFunc
+	results []lua.LValue // written by the thread before done closes
+	err     lua.LValue   // the raised value, nil when the thread succeeded
+	waited  bool
+}
+
 // Open implements luabind.Module.
 func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
+	s := &scheduler{env: env}
 	t := L.NewTable()
-	t.RawSetString("sleep", L.NewFunction(func(L *lua.LState) int {
-		secs := float64(L.CheckNumber(1))
-		if math.IsNaN(secs) || secs < 0 {
-			L.ArgError(1, "seconds must be a non-negative number")
-		}
-		d := time.Duration(secs * float64(time.Second))
-		if secs > MaxSleep.Seconds() {
-			L.ArgError(1, "sleep longer than 24h")
-		}
-		err := env.Block(func(ctx context.Context) error {
-			timer := time.NewTimer(d)
-			defer timer.Stop()
+	fns := map[string]lua.LGFunction{
+		"sleep":     s.sleep,
+		"spawn":     s.spawn,
+		"wait":      s.wait,
+		"wait_all":  s.waitAll,
+		"channel":   s.channel,
+		"semaphore": s.semaphore,
+	}
+	for name, fn := range fns {
+		t.RawSetString(name, L.NewFunction(fn))
+	}
+	hmt := L.NewTypeMetatable("etlhost.task.handle")
+	hmt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"wait": s.handleWait,
+		"done": func(L *lua.LState) int {
+			h := checkHandle(L, 1)
 			select {
-			case <-timer.C:
+			case <-h.done:
+				L.Push(lua.LTrue)
+			default:
+				L.Push(lua.LFalse)
+			}
+			return 1
+		},
+	}))
+	hmt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("task started at " + checkHandle(L, 1).where))
+		return 1
+	}))
+	cmt := L.NewTypeMetatable("etlhost.task.channel")
+	cmt.RawSetString("__index", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+		"send": s.chanSend, "recv": s.chanRecv, "close": s.chanClose, "iter": s.chanIter,
+	}))
+	smethods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{"acquire": s.semAcquire, "release": s.semRelease})
+	smt := L.NewTypeMetatable("etlhost.task.semaphore")
+	smt.RawSetString("__index", smethods)
+
+	L.Push(L.NewFunctionFromProto(prelude))
+	L.Push(t.RawGetString("spawn"))
+	L.Push(t.RawGetString("wait_all"))
+	L.Push(t.RawGetString("semaphore"))
+	L.Push(smethods)
+	L.Call(4, 1)
+	if extra, ok := L.Get(-1).(*lua.LTable); ok {
+		extra.ForEach(func(k, v lua.LValue) { t.RawSet(k, v) })
+	}
+	L.Pop(1)
+	env.OnFinish(s.finish)
+	env.OnClose(s.stopAll)
+	return t
+}
+
+func (s *scheduler) sleep(L *lua.LState) int {
+	secs := float64(L.CheckNumber(1))
+	if math.IsNaN(secs) || secs < 0 {
+		L.ArgError(1, "seconds must be a non-negative number")
+	}
+	if secs > MaxSleep.Seconds() {
+		L.ArgError(1, "sleep longer than 24h")
+	}
+	d := time.Duration(secs * float64(time.Second))
+	err := s.env.Block(func(ctx context.Context) error {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	if err != nil {
+		L.RaiseError("task.sleep: %v", err)
+	}
+	return 0
+}
+
+func (s *scheduler) spawn(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	args := make([]lua.LValue, 0, L.GetTop()-1)
+	for i := 2; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	if s.live >= MaxThreads {
+		L.RaiseError("task.spawn: more than %d light threads alive at once", MaxThreads)
+	}
+	s.baton = s.env.EnableThreads()
+	th, cancel := L.NewThread()
+	if s.env.NewThreadContext != nil {
+		th.SetContext(s.env.NewThreadContext(th))
+	}
+	h := &handle{where: strings.TrimSuffix(L.Where(1), ":"), done: make(chan struct{}), cancel: cancel}
+	s.threads = append(s.threads, h)
+	s.live++
+	baton := s.baton
+	go func() {
+		baton.Lock()
+		defer func() {
+			if r := recover(); r != nil {
+				h.err = lua.LString(fmt.Sprintf("%s: light thread crashed: %v", h.where, r))
+			}
+			s.live--
+			close(h.done)
+			baton.Unlock()
+		}()
+		th.Push(fn)
+		for _, a := range args {
+			th.Push(a)
+		}
+		if err := th.PCall(len(args), lua.MultRet, nil); err != nil {
+			var ae *lua.ApiError
+			if errors.As(err, &ae) {
+				h.err = ae.Object
+			} else {
+				h.err = lua.LString(err.Error())
+			}
+			return
+		}
+		n := th.GetTop()
+		h.results = make([]lua.LValue, n)
+		for i := 1; i <= n; i++ {
+			h.results[i-1] = th.Get(i)
+		}
+	}()
+	ud := L.NewUserData()
+	ud.Value = h
+	L.SetMetatable(ud, L.GetTypeMetatable("etlhost.task.handle"))
+	L.Push(ud)
+	return 1
+}
+
+func checkHandle(L *lua.LState, n int) *handle {
+	ud, ok := L.Get(n).(*lua.LUserData)
+	if ok {
+		if h, ok := ud.Value.(*handle); ok {
+			return h
+		}
+	}
+	L.ArgError(n, "task handle expected, got "+L.Get(n).Type().String())
+	return nil
+}
+
+// await waits for h, letting the script's other threads run.
+func (s *scheduler) await(L *lua.LState, h *handle) {
+	select {
+	case <-h.done:
+		return
+	default:
+	}
+	err := s.env.Block(func(ctx context.Context) error {
+		select {
+		case <-h.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	if err != nil {
+		L.RaiseError("task.wait: %v", err)
+	}
+}
+
+// reraise raises a thread's error value as it was raised.
+func reraise(L *lua.LState, h *handle) {
+	if h.err != nil {
+		L.Error(h.err, 0)
+	}
+}
+
+func first(h *handle) lua.LValue {
+	if len(h.results) == 0 {
+		return lua.LNil
+	}
+	return h.results[0]
+}
+
+func (s *scheduler) wait(L *lua.LState) int {
+	n := L.GetTop()
+	if n == 0 {
+		L.RaiseError("task.wait: no handle given")
+	}
+	hs := make([]*handle, n)
+	for i := range hs {
+		hs[i] = checkHandle(L, i+1)
+	}
+	for _, h := range hs {
+		s.await(L, h)
+		h.waited = true
+		reraise(L, h)
+	}
+	for _, h := range hs {
+		L.Push(first(h))
+	}
+	return n
+}
+
+func (s *scheduler) handleWait(L *lua.LState) int {
+	h := checkHandle(L, 1)
+	s.await(L, h)
+	h.waited = true
+	reraise(L, h)
+	for _, v := range h.results {
+		L.Push(v)
+	}
+	return len(h.results)
+}
+
+func (s *scheduler) waitAll(L *lua.LState) int {
+	list := L.CheckTable(1)
+	n := list.Len()
+	hs := make([]*handle, n)
+	for i := 1; i <= n; i++ {
+		ud, ok := list.RawGetInt(i).(*lua.LUserData)
+		h, ok2 := (*handle)(nil), false
+		if ok {
+			h, ok2 = ud.Value.(*handle)
+		}
+		if !ok2 {
+			L.ArgError(1, fmt.Sprintf("item %d is not a task handle", i))
+		}
+		hs[i-1] = h
+	}
+	for _, h := range hs {
+		s.await(L, h)
+		h.waited = true
+	}
+	out := L.CreateTable(n, 0)
+	for i, h := range hs {
+		reraise(L, h)
+		out.RawSetInt(i+1, first(h))
+	}
+	L.Push(out)
+	return 1
+}
+
+// finish waits for every light thread, then fails the script with the
+// first error that nobody waited for.
+func (s *scheduler) finish() error {
+	for _, h := range s.threads {
+		select {
+		case <-h.done:
+			continue
+		default:
+		}
+		err := s.env.Block(func(ctx context.Context) error {
+			select {
+			case <-h.done:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		})
 		if err != nil {
-			L.RaiseError("task.sleep: %v", err)
+			return fmt.Errorf("waiting for the light threads: %w", err)
 		}
+	}
+	for _, h := range s.threads {
+		if h.err != nil && !h.waited {
+			return fmt.Errorf("light thread started at %s failed and nobody waited for it: %s", h.where, h.err.String())
+		}
+	}
+	return nil
+}
+
+// stopAll runs when the script ends, on its goroutine with the baton held:
+// it stops the threads still running and waits for them to unwind, so no
+// thread runs on a closed state.
+func (s *scheduler) stopAll() {
+	if s.baton == nil {
+		return
+	}
+	running := false
+	for _, h := range s.threads {
+		select {
+		case <-h.done:
+		default:
+			running = true
+		}
+		h.cancel()
+	}
+	if running && s.env.Stop != nil {
+		// Threads may be waiting in bindings on the script's context.
+		s.env.Stop(luabind.ErrScriptEnded)
+	}
+	s.baton.Unlock()
+	for _, h := range s.threads {
+		<-h.done
+	}
+	s.baton.Lock()
+}
+
+// channel is a Go channel of Lua values between the threads of one script.
+type channel struct {
+	ch       chan lua.LValue
+	closed   bool
+	closedCh chan struct{}
+}
+
+func (s *scheduler) channel(L *lua.LState) int {
+	capacity := L.OptInt(1, 0)
+	if capacity < 0 || capacity > 1_000_000 {
+		L.ArgError(1, "capacity must be between 0 and 1000000")
+	}
+	c := &channel{ch: make(chan lua.LValue, capacity), closedCh: make(chan struct{})}
+	ud := L.NewUserData()
+	ud.Value = c
+	L.SetMetatable(ud, L.GetTypeMetatable("etlhost.task.channel"))
+	L.Push(ud)
+	return 1
+}
+
+func checkChannel(L *lua.LState) *channel {
+	ud, ok := L.Get(1).(*lua.LUserData)
+	if ok {
+		if c, ok := ud.Value.(*channel); ok {
+			return c
+		}
+	}
+	L.ArgError(1, "channel expected (call it as ch:method())")
+	return nil
+}
+
+func (s *scheduler) chanSend(L *lua.LState) int {
+	c := checkChannel(L)
+	v := L.Get(2)
+	if c.closed {
+		L.RaiseError("send on a closed channel")
+	}
+	select {
+	case c.ch <- v:
 		return 0
+	default:
+	}
+	var closed bool
+	err := s.env.Block(func(ctx context.Context) error {
+		select {
+		case c.ch <- v:
+			return nil
+		case <-c.closedCh:
+			closed = true
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	if err != nil {
+		L.RaiseError("channel send: %v", err)
+	}
+	if closed {
+		L.RaiseError("send on a closed channel")
+	}
+	return 0
+}
+
+// recv returns the next value and true, or nil and false once the channel
+// is closed and drained.
+func (s *scheduler) recv(L *lua.LState, c *channel) (lua.LValue, bool) {
+	select {
+	case v := <-c.ch:
+		return v, true
+	default:
+	}
+	if c.closed {
+		return lua.LNil, false
+	}
+	var v lua.LValue
+	got := false
+	err := s.env.Block(func(ctx context.Context) error {
+		select {
+		case v = <-c.ch:
+			got = true
+		case <-c.closedCh:
+			select {
+			case v = <-c.ch:
+				got = true
+			default:
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+	if err != nil {
+		L.RaiseError("channel receive: %v", err)
+	}
+	if !got {
+		return lua.LNil, false
+	}
+	return v, true
+}
+
+func (s *scheduler) chanRecv(L *lua.LState) int {
+	v, ok := s.recv(L, checkChannel(L))
+	L.Push(v)
+	L.Push(lua.LBool(ok))
+	return 2
+}
+
+func (s *scheduler) chanClose(L *lua.LState) int {
+	c := checkChannel(L)
+	if c.closed {
+		L.RaiseError("close of a closed channel")
+	}
+	c.closed = true
+	close(c.closedCh)
+	return 0
+}
+
+func (s *scheduler) chanIter(L *lua.LState) int {
+	c := checkChannel(L)
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		v, ok := s.recv(L, c)
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		if v == lua.LNil {
+			L.RaiseError("ch:iter(): nil was sent on the channel; nil ends a for loop, use ch:recv()")
+		}
+		L.Push(v)
+		return 1
 	}))
-	return t
+	return 1
+}
+
+type semaphore struct{ slots chan struct{} }
+
+func (s *scheduler) semaphore(L *lua.LState) int {
+	n := L.CheckInt(1)
+	if n < 1 {
+		L.ArgError(1, "a semaphore needs at least 1 slot")
+	}
+	ud := L.NewUserData()
+	ud.Value = &semaphore{slots: make(chan struct{}, n)}
+	L.SetMetatable(ud, L.GetTypeMetatable("etlhost.task.semaphore"))
+	L.Push(ud)
+	return 1
+}
+
+func checkSem(L *lua.LState) *semaphore {
+	ud, ok := L.Get(1).(*lua.LUserData)
+	if ok {
+		if c, ok := ud.Value.(*semaphore); ok {
+			return c
+		}
+	}
+	L.ArgError(1, "semaphore expected (call it as sem:method())")
+	return nil
+}
+
+func (s *scheduler) semAcquire(L *lua.LState) int {
+	sem := checkSem(L)
+	select {
+	case sem.slots <- struct{}{}:
+		return 0
+	default:
+	}
+	err := s.env.Block(func(ctx context.Context) error {
+		select {
+		case sem.slots <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	if err != nil {
+		L.RaiseError("semaphore acquire: %v", err)
+	}
+	return 0
+}
+
+func (s *scheduler) semRelease(L *lua.LState) int {
+	sem := checkSem(L)
+	select {
+	case <-sem.slots:
+	default:
+		L.RaiseError("semaphore released more often than acquired")
+	}
+	return 0
 }

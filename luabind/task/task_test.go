@@ -14,7 +14,9 @@ import (
 func TestLuaSpecs(t *testing.T) {
 	t.Parallel()
 	luatest.RunFiles(t, "testdata/test_*.lua", func(t *testing.T) *luatest.State {
-		return luatest.New(t, luatest.Options{}, task.Module{})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		t.Cleanup(cancel)
+		return luatest.New(t, luatest.Options{Ctx: ctx}, task.Module{})
 	})
 }
 
@@ -32,5 +34,83 @@ func TestSleepStopsAtDeadline(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+}
+
+// TestDeadlineStopsEveryThread: at the deadline, threads sleeping, spinning
+// and waiting on channels all stop, and the script ends.
+func TestDeadlineStopsEveryThread(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	s := luatest.New(t, luatest.Options{Ctx: ctx}, task.Module{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Exec("many.lua", `
+local task = require("task")
+local ch = task.channel()
+local hs = {
+  task.spawn(function() task.sleep(3600) end),
+  task.spawn(function() while true do end end),
+  task.spawn(function() ch:recv() end),
+  task.spawn(function() ch:send(1) ch:send(2) end),
+}
+task.wait_all(hs)`)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "deadline") {
+			t.Fatalf("error %v, want a deadline error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the script did not stop at its deadline")
+	}
+}
+
+// TestUnwaitedErrorFailsTheScript: an error in a thread nobody waits for
+// fails the script at its end, naming where the thread started.
+func TestUnwaitedErrorFailsTheScript(t *testing.T) {
+	t.Parallel()
+	s := luatest.New(t, luatest.Options{}, task.Module{})
+	if _, err := s.Exec("orphan.lua", "local task = require('task')\n\ntask.spawn(function() error('orphan failed') end)\nreturn 1"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Env.Finish()
+	if err == nil || !strings.Contains(err.Error(), "orphan.lua:3") || !strings.Contains(err.Error(), "orphan failed") {
+		t.Fatalf("Finish: %v", err)
+	}
+}
+
+// TestFinishWaitsForThreads: the script's end waits for running threads.
+func TestFinishWaitsForThreads(t *testing.T) {
+	t.Parallel()
+	s := luatest.New(t, luatest.Options{}, task.Module{})
+	if _, err := s.Exec("bg.lua", "local task = require('task')\nDONE = false\ntask.spawn(function() task.sleep(0.05) DONE = true end)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Env.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if s.L.GetGlobal("DONE").String() != "true" {
+		t.Fatal("Finish returned before the thread ended")
+	}
+}
+
+// TestEndWithRunningThreadsStopsThem: when the main chunk fails, threads
+// still waiting are stopped and the state can close.
+func TestEndWithRunningThreadsStopsThem(t *testing.T) {
+	t.Parallel()
+	s := luatest.New(t, luatest.Options{}, task.Module{})
+	_, err := s.Exec("fail.lua", "local task = require('task')\ntask.spawn(function() task.sleep(3600) end)\nerror('main failed')")
+	if err == nil || !strings.Contains(err.Error(), "main failed") {
+		t.Fatalf("error %v", err)
+	}
+	closed := make(chan struct{})
+	go func() { s.Env.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not stop the sleeping thread")
 	}
 }
