@@ -14,12 +14,12 @@ func TestStatusesAndResults(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	paths := writeScripts(t, dir, map[string]string{
-		"good.lua":    "local log = require('log')\nlog.info('loaded', {rows = 2})\nprint('a', 1)\nreturn {rows = 2, names = {'x', 'y'}}",
-		"nothing.lua": "local x = 1",
-		"bad.lua":     "local t = nil\n\nlocal function f()\n  return t.field\nend\nf()",
-		"raise.lua":   "error('custom failure')",
-		"errtab.lua":  "error({code = 7})",
-		"slow.lua":    "--! timeout = 300ms\nwhile true do end",
+		"good.lua":     "local log = require('log')\nlog.info('loaded', {rows = 2})\nprint('a', 1)\nreturn {rows = 2, names = {'x', 'y'}}",
+		"nothing.lua":  "local x = 1",
+		"bad.lua":      "local t = nil\n\nlocal function f()\n  return t.field\nend\nf()",
+		"raise.lua":    "error('custom failure')",
+		"errtab.lua":   "error({code = 7})",
+		"slow.lua":     "--! timeout = 300ms\nwhile true do end",
 		"returnfn.lua": "return {f = print}",
 	})
 	r := &Runner{Modules: stdModules(), Timeout: 20 * time.Second}
@@ -131,9 +131,9 @@ func TestStuckScriptIsAbandoned(t *testing.T) {
 func TestMemoryLimitStopsOnlyTheHog(t *testing.T) {
 	t.Parallel()
 	paths := writeScripts(t, t.TempDir(), map[string]string{
-		"hog.lua":    "local t = {}\nfor i = 1, 1e9 do t[i] = 'row ' .. i end",
-		"calm1.lua":  "require('task').sleep(0.5) return 'calm'",
-		"calm2.lua":  "local s = 0 for i = 1, 1e5 do s = s + i end require('task').sleep(0.3) return s",
+		"hog.lua":   "local t = {}\nfor i = 1, 1e9 do t[i] = 'row ' .. i end",
+		"calm1.lua": "require('task').sleep(0.5) return 'calm'",
+		"calm2.lua": "local s = 0 for i = 1, 1e5 do s = s + i end require('task').sleep(0.3) return s",
 	})
 	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: time.Minute}
 	_, by := runScripts(t, context.Background(), r, paths)
@@ -271,10 +271,10 @@ func TestTimeoutErrorType(t *testing.T) {
 func TestLightThreadsInTheRunner(t *testing.T) {
 	t.Parallel()
 	paths := writeScripts(t, t.TempDir(), map[string]string{
-		"overlap.lua": "local task = require('task')\nlocal hs = {}\nfor i = 1, 10 do hs[i] = task.spawn(function() task.sleep(0.2) return i end) end\nlocal r = task.wait_all(hs)\nreturn #r",
-		"orphan.lua":  "local task = require('task')\ntask.spawn(function() error('lost thread') end)\nreturn 'main done'",
-		"mainfail.lua": "local task = require('task')\ntask.spawn(function() task.sleep(3600) end)\nerror('main broke')",
-		"late.lua":    "--! timeout = 300ms\nlocal task = require('task')\ntask.spawn(function() while true do end end)\nreturn 'returned early'",
+		"overlap.lua":   "local task = require('task')\nlocal hs = {}\nfor i = 1, 10 do hs[i] = task.spawn(function() task.sleep(0.2) return i end) end\nlocal r = task.wait_all(hs)\nreturn #r",
+		"orphan.lua":    "local task = require('task')\ntask.spawn(function() error('lost thread') end)\nreturn 'main done'",
+		"mainfail.lua":  "local task = require('task')\ntask.spawn(function() task.sleep(3600) end)\nerror('main broke')",
+		"late.lua":      "--! timeout = 300ms\nlocal task = require('task')\ntask.spawn(function() while true do end end)\nreturn 'returned early'",
 		"hogthread.lua": "local task = require('task')\nlocal h = task.spawn(function() local t = {} for i = 1, 1e9 do t[i] = {i} end end)\ntask.wait(h)",
 	})
 	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: time.Minute}

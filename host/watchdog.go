@@ -49,8 +49,8 @@ type watchdog struct {
 	trigger int64
 	// lastRound is when measurements were last asked for.
 	lastRound time.Time
-	quit    chan struct{}
-	done    chan struct{}
+	quit      chan struct{}
+	done      chan struct{}
 }
 
 func newWatchdog(limit int64) *watchdog {
