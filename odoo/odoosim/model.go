@@ -189,7 +189,7 @@ var (
 func newModel[T any](name, description, order, recName string, idp func(*T) *int64,
 	stamps func(*T) (*string, *string), display func(d *db, r *T) string) *model {
 	m := &model{name: name, description: description, defaultOrder: order, recName: recName,
-		byName: map[string]*field{},
+		byName:  map[string]*field{},
 		newRec:  func() rec { return new(T) },
 		copyRec: func(r rec) rec { c := *r.(*T); return &c },
 		idOf:    func(r rec) int64 { return *idp(r.(*T)) },

@@ -32,14 +32,14 @@ type value struct {
 	ids []int64
 }
 
-func nullV() value              { return value{} }
-func boolV(b bool) value        { return value{k: kBool, b: b} }
-func intV(i int64) value        { return value{k: kInt, i: i} }
-func floatV(f float64) value    { return value{k: kFloat, f: f} }
-func idsV(ids []int64) value    { return value{k: kIDs, ids: ids} }
-func m2oV(id int64) value       { return refV(id) }
-func refV(id int64) value       { return cond(id == 0, nullV(), intV(id)) }
-func strV(s string) value       { return cond(s == "", nullV(), value{k: kStr, s: s}) }
+func nullV() value           { return value{} }
+func boolV(b bool) value     { return value{k: kBool, b: b} }
+func intV(i int64) value     { return value{k: kInt, i: i} }
+func floatV(f float64) value { return value{k: kFloat, f: f} }
+func idsV(ids []int64) value { return value{k: kIDs, ids: ids} }
+func m2oV(id int64) value    { return refV(id) }
+func refV(id int64) value    { return cond(id == 0, nullV(), intV(id)) }
+func strV(s string) value    { return cond(s == "", nullV(), value{k: kStr, s: s}) }
 func cond[T any](c bool, a, b T) T {
 	if c {
 		return a
