@@ -1,0 +1,23 @@
+---@meta
+-- LuaLS definitions for etlhost's `shared` module: a cache shared by all scripts of a run.
+
+---@class sharedmod
+local shared = {}
+
+---Returns the value cached under key, running loader once per key across all scripts of the run.
+---@param key string
+---@param loader fun(): any
+---@return any
+function shared.get_or_load(key, loader) end
+
+---Returns the value cached under key, or nil (does not wait for a loader in progress).
+---@param key string
+---@return any
+function shared.get(key) end
+
+---Caches a copy of value under key for every script of the run.
+---@param key string
+---@param value any
+function shared.set(key, value) end
+
+return shared
