@@ -20,6 +20,7 @@ import (
 	"github.com/etlhost/etlhost/luabind/etl"
 	luajson "github.com/etlhost/etlhost/luabind/json"
 	"github.com/etlhost/etlhost/luabind/log"
+	"github.com/etlhost/etlhost/luabind/shared"
 	"github.com/etlhost/etlhost/luabind/task"
 )
 
@@ -148,7 +149,6 @@ configuration (nothing ran), 130 interrupted.`,
 			return cli.ShowAppHelp(c)
 		},
 	}
-	app.Commands = append(app.Commands, a.extraCommands()...)
 	return app
 }
 
@@ -286,7 +286,7 @@ func (a *App) runner(c *cli.Context, cfg *host.Config) (*host.Runner, func(), er
 
 // baseModules are the modules with no connections.
 func (a *App) baseModules() []luabind.Module {
-	return []luabind.Module{log.Module{}, luajson.Module{}, etl.Module{Now: a.Now}, task.Module{}}
+	return []luabind.Module{log.Module{}, luajson.Module{}, etl.Module{Now: a.Now}, task.Module{}, shared.New()}
 }
 
 func (a *App) runAction(c *cli.Context) error {
@@ -337,6 +337,8 @@ func exitCode(r *host.Report) int {
 		return ExitFailed
 	}
 }
+
+func sortStrings(s []string) { sort.Strings(s) }
 
 func sortedMapKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
