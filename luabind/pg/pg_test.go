@@ -20,6 +20,13 @@ func newModule(t testing.TB, maxConns int32) (*pg.Module, string) {
 	return m, dsn
 }
 
+// newModuleDSN returns a pg module whose "default" connection is dsn.
+func newModuleDSN(t testing.TB, dsn string) (*pg.Module, string) {
+	m := pg.New([]pg.Conn{{Name: "default", DSN: dsn}})
+	t.Cleanup(m.Close)
+	return m, dsn
+}
+
 func TestLuaSpecs(t *testing.T) {
 	t.Parallel()
 	luatest.RunFiles(t, "testdata/test_*.lua", func(t *testing.T) *luatest.State {
