@@ -102,6 +102,10 @@ func (a *App) Run(ctx context.Context, args []string) int {
 }
 
 func (a *App) cliApp() *cli.App {
+	commands := []*cli.Command{a.runCommand(), a.checkCommand(), a.versionCommand()}
+	for _, add := range commandRegistry {
+		commands = append(commands, add(a))
+	}
 	app := &cli.App{
 		Name:    "etlhost",
 		Usage:   "run Lua ETL scripts side by side, each sandboxed under a timeout",
@@ -130,18 +134,7 @@ configuration (nothing ran), 130 interrupted.`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageErr("%v", err)
 		},
-		Commands: []*cli.Command{
-			a.runCommand(),
-			a.checkCommand(),
-			{
-				Name:  "version",
-				Usage: "print etlhost's version",
-				Action: func(c *cli.Context) error {
-					fmt.Fprintln(a.Stdout, "etlhost", version())
-					return nil
-				},
-			},
-		},
+		Commands: commands,
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
 				return usageErr("unknown command %q", c.Args().First())
@@ -152,8 +145,37 @@ configuration (nothing ran), 130 interrupted.`,
 	return app
 }
 
-func (a *App) runCommand() *cli.Command {
+// commandRegistry holds the commands defined in files of their own
+// (odoo-sim, demo, exec, ...): each file registers its command in init.
+var commandRegistry []func(a *App) *cli.Command
+
+// runExtensions add flags and behaviour to `etlhost run` from files of
+// their own (progress display, history, metrics).
+var runExtensions []runExtension
+
+// runExtension is one such addition.
+type runExtension struct {
+	Flags []cli.Flag
+	// Observer, when set, may wrap or replace the run's observer.
+	Observer func(a *App, c *cli.Context, next host.Observer) host.Observer
+	// After runs once the run has ended, with its report; an error is
+	// printed but does not change the exit code.
+	After func(a *App, c *cli.Context, cfg *host.Config, rep *host.Report) error
+}
+
+func (a *App) versionCommand() *cli.Command {
 	return &cli.Command{
+		Name:  "version",
+		Usage: "print etlhost's version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintln(a.Stdout, "etlhost", version())
+			return nil
+		},
+	}
+}
+
+func (a *App) runCommand() *cli.Command {
+	cmd := &cli.Command{
 		Name:      "run",
 		Usage:     "run scripts side by side and report the results",
 		ArgsUsage: "SCRIPT...",
@@ -180,6 +202,10 @@ Examples:
 		},
 		Action: a.runAction,
 	}
+	for _, ext := range runExtensions {
+		cmd.Flags = append(cmd.Flags, ext.Flags...)
+	}
+	return cmd
 }
 
 func (a *App) checkCommand() *cli.Command {
@@ -311,12 +337,29 @@ func (a *App) runAction(c *cli.Context) error {
 		return &exitError{code: ExitUsage, err: err}
 	}
 	out := newTextObserver(a.Stderr, a.Now, c.Bool("quiet"))
-	r.Observer = out
+	var obs host.Observer = out
+	for _, ext := range runExtensions {
+		if ext.Observer != nil {
+			obs = ext.Observer(a, c, obs)
+		}
+	}
+	r.Observer = obs
 	report, err := r.Run(c.Context, scripts)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	out.summary(report)
+	if sp, ok := obs.(interface{ Summary(*host.Report) }); ok {
+		sp.Summary(report)
+	} else {
+		out.Summary(report)
+	}
+	for _, ext := range runExtensions {
+		if ext.After != nil {
+			if err := ext.After(a, c, cfg, report); err != nil {
+				fmt.Fprintln(a.Stderr, "etlhost:", err)
+			}
+		}
+	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(a.Stdout)
 		enc.SetIndent("", "  ")

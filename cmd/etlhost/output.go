@@ -51,8 +51,8 @@ func (o *textObserver) ScriptFinished(r *host.Result) {
 	o.printf("%-9s %s (%s)%s", r.Status, r.Name, fmtDuration(r.Duration), msg)
 }
 
-// summary prints the table of results in completion order and the totals.
-func (o *textObserver) summary(rep *host.Report) {
+// Summary prints the table of results in completion order and the totals.
+func (o *textObserver) Summary(rep *host.Report) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	nameW := len("SCRIPT")
