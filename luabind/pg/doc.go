@@ -1,0 +1,170 @@
+// Package pg is the Lua module `pg`: PostgreSQL for ETL scripts, on pgx.
+//
+// Scripts name connections; the host holds their DSNs, which never reach
+// Lua, a log line or an error message. Each named connection has one pool
+// (pgxpool) shared by all the scripts of a run; a statement outside a
+// transaction takes a connection for that statement only. Waiting for a
+// free connection happens under the script's own deadline, so a run with
+// more scripts than connections never deadlocks.
+//
+// # Lua API
+//
+//	local pg = require("pg")
+//	local db = pg.connect()              -- the "default" connection
+//	local wh = pg.connect("warehouse")   -- a named one; unknown names list the configured ones
+//	pg.connections()                     -- {"default", "warehouse"}: the names, never the DSNs
+//
+//	rows, cols = db:query(sql, ...)      -- all rows; cols = {"id", "name", ...}
+//	row, cols  = db:query_row(sql, ...)  -- the first row, or nil
+//	n = db:exec(sql, ...)                -- rows affected; without parameters sql may hold several statements
+//	for row in db:iter(sql, ...) do ... end   -- streams, 500 rows per round trip (a cursor)
+//	n = db:copy(table, columns, rows)    -- COPY protocol; rows: array of rows, or a function returning the next (nil at the end)
+//	r = db:replace(table, columns, rows, {where = "company_id = $1", args = {3}})  -- r = {deleted = n, inserted = m}
+//	... = db:tx(function(tx) ... end, {isolation = "serializable", read_only = true})  -- fn's results
+//	v = db:get_state(key)                -- this script's watermark, or nil
+//	db:set_state(key, v)                 -- any plain value (stored as JSON); nil deletes
+//	db:quote_ident(name)                 -- "name" quoted as an SQL identifier
+//	db:close()                           -- nothing to do: connections go back after each call
+//	pg.record(row)                       -- a row as a table keyed by column name
+//
+// A tx object has the same methods as db. Parameters are $1..$n, bound by
+// the server, never interpolated into the SQL text.
+//
+// # Rows
+//
+// A row is an array of its values by position (row[1], row[2] ...) whose
+// metatable maps column names to positions, so row.name reads (and
+// row.name = v writes) the value of column "name". This costs a fifth of a
+// table keyed by name when converting large results. Reading a name that
+// is not a column is an error (a typo does not read as NULL). With two
+// columns of the same name (SELECT a.id, b.id) the first wins: alias them.
+// Because NULL is nil, #row is not the number of columns when the last
+// values are NULL: use the second result of query (the column names).
+// pg.record(row) copies a row into a table keyed by name (for json.encode,
+// say). Rows returned by query can be passed to copy as they are.
+//
+// # Types, PostgreSQL to Lua
+//
+//   - smallint, integer, bigint, oid: numbers. A bigint beyond ±2^53 is an
+//     error naming the column (a Lua number would silently lose digits):
+//     cast it to text in SQL.
+//   - real, double precision: numbers.
+//   - numeric: numbers, that is float64: about 15 significant digits are
+//     exact (numeric(16,2) amounts up to 10^13 round-trip exactly); cast to
+//     text in SQL when more digits matter. NaN and infinities become Lua's.
+//   - text, varchar, char, name, enums, citext and other text-like types:
+//     strings.
+//   - boolean: booleans.
+//   - date: "YYYY-MM-DD" ("infinity" and "-infinity" as such).
+//   - timestamp with time zone: ISO 8601 in UTC with a "Z", fractional
+//     seconds only when not zero: "2024-01-31T08:11:12.5Z".
+//   - timestamp without time zone: ISO 8601 without a zone:
+//     "2024-01-31T10:11:12".
+//   - json, jsonb: Lua values (objects to tables, arrays to arrays, null to
+//     nil, numbers to numbers).
+//   - arrays: Lua arrays of the element values (NULL elements are nil).
+//   - uuid: the usual 36-character string; bytea: a string of the bytes.
+//   - interval, inet, time, tsvector, point, money...: their text form.
+//   - a type with no such form (ranges, for example) is an error naming the
+//     column: cast it in SQL.
+//   - NULL is nil.
+//
+// # Types, Lua to PostgreSQL
+//
+// Parameters: nil is NULL; booleans; a whole number is sent as an integer
+// (so integer columns accept it) and other numbers as float8; a string is
+// sent as text and parsed by the server as the parameter's type (dates,
+// numerics, timestamps, uuids...); a table becomes JSON for a json/jsonb
+// parameter and an array for an array parameter. A number bound to a text
+// parameter is an error: pass tostring(n).
+//
+// copy and replace read each row by position 1..#columns (a nil anywhere is
+// NULL, the last column included) or, for a row with no positional values,
+// by column name (a key that is not a column is an error). Each value is
+// converted for its column's type, looked up once per call:
+//
+//   - integer columns: whole numbers or strings of digits;
+//   - real, double precision: numbers or numeric strings;
+//   - numeric: numbers (12.34 is stored as 12.34: the shortest decimal that
+//     reads back as the same float64) or strings ("12.34", exact);
+//   - text: strings, or numbers (written without ".0" when whole);
+//   - boolean: booleans, or "true"/"false"/"t"/"f"/"yes"/"no"/"1"/"0";
+//   - date: "YYYY-MM-DD";
+//   - timestamp, timestamptz: "YYYY-MM-DD HH:MM:SS[.ffffff]", ISO 8601
+//     ("2024-01-31T10:00:00+02:00"), a date alone (midnight), or a number
+//     of seconds since 1970 (os.time()). A string without a zone is UTC; in
+//     a timestamp column a zoned value is converted to UTC;
+//   - json, jsonb: tables and numbers are encoded; a string is taken as
+//     JSON text as it is;
+//   - arrays: Lua arrays ({} is the empty array) or PostgreSQL's text form;
+//   - other types (uuid, interval, inet...): their text form, parsed by pgx;
+//     enums and other types unknown to pgx: strings.
+//
+// A value the column cannot take is an error naming the row and the column.
+// Odoo's false for an empty field is not NULL: write `v or nil`.
+//
+// # Transactions
+//
+// db:tx(fn) begins a transaction on a connection of its own, calls fn(tx),
+// commits when fn returns and rolls back when fn raises, raising the error
+// again unchanged. tx:tx(fn) is a savepoint: its failure undoes only its
+// own work, and the outer transaction can go on (an SQL error caught with
+// pcall directly inside a transaction aborts that transaction, as in
+// PostgreSQL; run the risky statement in a nested tx instead). A tx object
+// used after its function returned is an error. Inside fn, use tx, not db:
+// db takes another connection (with a pool of one, it would wait until
+// the script's deadline).
+//
+// db:replace deletes the rows matched by opts.where (every row when there
+// is none) and copies the new ones, in one transaction (a savepoint when
+// called on a tx): if anything fails the table is exactly as before, and
+// readers see the old rows until the new ones are committed, never an
+// empty or half-filled table. It locks the table against other writers
+// (SHARE ROW EXCLUSIVE: readers are not blocked) so two replaces do not
+// interleave; opts.lock = false skips that.
+//
+// db:iter runs the query through a cursor, in the transaction of tx (other
+// statements can run on it between rows), in the dry-run transaction, or
+// in a transaction of its own that ends with the loop. A loop left early
+// keeps its connection until the script ends.
+//
+// # Watermarks
+//
+// get_state and set_state keep per-script values (keyed by the script's
+// name) in the table etlhost_state(script, key, value jsonb, updated_at),
+// created in the connection's current schema when first written to.
+// tx:set_state writes inside the transaction, so the watermark commits
+// with the data it describes, or not at all.
+//
+// # Errors
+//
+// Errors raised by the module are tables with fields:
+//
+//	kind        "sql", "connect", "stopped" (deadline or Ctrl+C), "value" (conversion), "usage"
+//	sqlstate    the SQLSTATE, for sql errors (and connect errors the server sent)
+//	message     the server's message, or what went wrong
+//	detail, hint, constraint, table, column, position   when the server sent them
+//	where       the script's "file:line"
+//	op          the method ("query", "copy" ...); connection: the connection's name
+//
+// tostring(e) gives `scripts/x.lua:12: pg: ERROR: relation "nope" does
+// not exist (SQLSTATE 42P01)`, followed by DETAIL and HINT lines when
+// present; `"..." .. e` works too. pcall can test e.sqlstate, for example
+// "23505" for a unique violation. Argument errors are plain strings.
+//
+// # Time limits
+//
+// Every call runs under the script's context: at the deadline or on
+// Ctrl+C the server is asked to cancel the running statement, the
+// transaction is rolled back, and the connection goes back to the pool
+// (or is discarded when the server does not answer within 3 seconds).
+//
+// # Dry run
+//
+// When the run is a dry run (luabind.Env.DryRun), all of a script's work
+// on a connection happens in one transaction (db:tx becomes a savepoint in
+// it), so the script sees its own changes, and that transaction is rolled
+// back when the script ends. exec, copy, replace and set_state log a line
+// at level info starting with "plan: " with the rows affected, for example
+// "plan: exec UPDATE d SET v = 'x' WHERE id <= $1" with rows=2.
+package pg
