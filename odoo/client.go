@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -25,9 +26,10 @@ type Client struct {
 	tr    transport
 
 	authLock chan struct{} // one login at a time; a channel so waiting takes ctx
+	authMu   sync.Mutex    // guards the three below
 	uid      int64
 	authed   bool
-	authErr  error // a refused login, kept: never try the password again
+	authErr  error // a refused login or key, kept: never try the secret again
 
 	requests atomic.Int64
 }
@@ -148,28 +150,43 @@ func (c *Client) Authenticate(ctx context.Context) (int64, error) {
 		return 0, &CallError{Method: "authenticate", Attempts: 1, Err: context.Cause(ctx)}
 	}
 	defer func() { <-c.authLock }()
-	if c.authed {
-		return c.uid, nil
+	c.authMu.Lock()
+	uid, authed, authErr := c.uid, c.authed, c.authErr
+	c.authMu.Unlock()
+	if authErr != nil {
+		return 0, authErr
 	}
-	if c.authErr != nil {
-		return 0, c.authErr
+	if authed {
+		return uid, nil
 	}
-	var uid int64
 	_, err := c.do(ctx, "", "authenticate", true, func(ctx context.Context) (any, error) {
 		u, err := c.tr.login(ctx)
 		uid = u
 		return nil, err
 	})
 	if err != nil {
-		var ae *AuthError
-		var f *Fault
-		if errors.As(err, &ae) || (errors.As(err, &f) && f.Code == FaultAccessDenied) {
-			c.authErr = err
-		}
 		return 0, err
 	}
+	c.authMu.Lock()
 	c.uid, c.authed = uid, true
+	c.authMu.Unlock()
 	return uid, nil
+}
+
+// refused keeps a refused login or access-denied fault: later calls return
+// it without sending the secret again.
+func (c *Client) refused(err error) {
+	c.authMu.Lock()
+	if c.authErr == nil {
+		c.authErr = err
+	}
+	c.authMu.Unlock()
+}
+
+func (c *Client) refusedErr() error {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	return c.authErr
 }
 
 // retryMethods are the read methods retried after a transport error, a
@@ -203,6 +220,9 @@ func (c *Client) Call(ctx context.Context, model, method string, args []any, kwa
 	if model == "" || method == "" {
 		return nil, errors.New("odoo: call needs a model and a method")
 	}
+	if err := c.refusedErr(); err != nil {
+		return nil, err
+	}
 	var uid int64
 	if c.tr.needsUID() {
 		u, err := c.Authenticate(ctx)
@@ -233,10 +253,14 @@ func (c *Client) do(ctx context.Context, model, method string, retry bool, fn fu
 			f.Model, f.Method = model, method
 			f.Message = c.scrub.clean(f.Message)
 			f.Traceback = c.scrub.clean(f.Traceback)
+			if f.Code == FaultAccessDenied {
+				c.refused(f)
+			}
 			return nil, f
 		}
 		var ae *AuthError
 		if errors.As(err, &ae) {
+			c.refused(ae)
 			return nil, ae
 		}
 		if ctx.Err() != nil || i >= attempts || !retryable(err) {

@@ -102,7 +102,11 @@ func parseSearchOpts(L *lua.LState, n int, fname string, allowed ...string) sear
 	t.ForEach(func(k, v lua.LValue) {
 		key, isStr := k.(lua.LString)
 		if !isStr || !ok[string(key)] {
-			raisef(L, "odoo: %s: unknown option %s (known: %s)", fname, show(k, 40), strings.Join(allowed, ", "))
+			name := show(k, 40)
+			if isStr {
+				name = string(key)
+			}
+			raisef(L, "odoo: %s: unknown option %s (known: %s)", fname, name, strings.Join(allowed, ", "))
 		}
 		switch key {
 		case "fields":
@@ -814,7 +818,7 @@ func (c *conn) nameSearch(L *lua.LState) int {
 			case lua.LString("context"):
 				kw["context"] = contextFromLua(L, v, "name_search")
 			default:
-				raisef(L, "odoo: name_search: unknown option %s (known: domain, operator, limit, context)", show(k, 40))
+				raisef(L, "odoo: name_search: unknown option %s (known: domain, operator, limit, context)", lua.LVAsString(k))
 			}
 		})
 	}

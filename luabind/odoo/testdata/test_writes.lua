@@ -1,0 +1,37 @@
+-- create, write, unlink, call with a grant (this state grants res.partner).
+local erp = require("odoo").connect()
+
+local before = erp:count("res.partner", {})
+local id = erp:create("res.partner", {name = "ETL Test SARL", city = "Lyon", is_company = true, email = "etl@example.com"})
+expect_true(type(id) == "number" and id > 0, "create returns the id")
+expect_eq(erp:count("res.partner", {}), before + 1, "one more partner")
+
+local p = erp:read("res.partner", id, {"name", "city", "is_company", "email", "country_id"})
+expect_eq(p.name, "ETL Test SARL")
+expect_eq(p.city, "Lyon")
+expect_eq(p.is_company, true)
+expect_eq(p.country_id, nil, "no country")
+
+local fr = erp:search("res.country", {{"code", "=", "FR"}})[1]
+expect_eq(erp:write("res.partner", {id}, {city = "Paris", country_id = fr, email = false}), true)
+p = erp:read("res.partner", id, {"city", "country_id", "email"})
+expect_eq(p.city, "Paris")
+expect_eq(p.country_id.id, fr, "many2one written by id")
+expect_eq(p.email, nil, "false empties a field")
+
+local ids = erp:create("res.partner", {{name = "Multi A"}, {name = "Multi B"}})
+expect_eq(#ids, 2, "create with a list returns ids")
+expect_eq(erp:count("res.partner", {{"id", "in", ids}}), 2)
+
+-- call: generic methods, positional and keyword arguments
+local rows = erp:call("res.partner", "read", {ids}, {fields = {"name"}})
+expect_eq(#rows, 2, "call read")
+expect_eq(rows[1].name, "Multi A")
+expect_eq(erp:call("res.partner", "search_count", {{{"id", "in", ids}}}), 2, "call search_count")
+erp:call("res.partner", "write", {ids, {ref = "MULTI"}})
+expect_eq(erp:count("res.partner", {{"ref", "=", "MULTI"}}), 2, "call write")
+
+expect_eq(erp:unlink("res.partner", ids), true)
+expect_eq(erp:count("res.partner", {{"id", "in", ids}}), 0, "unlinked")
+erp:unlink("res.partner", id)
+expect_eq(erp:count("res.partner", {}), before, "back to the start")
