@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -282,6 +283,7 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	const secret = "S3cretPassw0rd"
 	good := pgtest.DSN(t)
 	cases := []struct{ name, dsn string }{
+		{"wrong password", wrongPasswordDSN(t, good, secret)},
 		{"no such socket", "host=/nonexistent-etlhost port=5432 user=etl password=" + secret + " dbname=x connect_timeout=2"},
 		{"refused URL", "postgres://etl:" + secret + "@127.0.0.1:1/x?connect_timeout=2"},
 		{"unparsable URL", "postgres://etl:" + secret + "@[::1/x"},
@@ -306,6 +308,9 @@ func TestSecretsNeverInErrors(t *testing.T) {
 			if f["kind"] != pg.KindConnect {
 				t.Errorf("kind %q, want connect", f["kind"])
 			}
+			if tc.name == "wrong password" && f["sqlstate"] != "28P01" {
+				t.Errorf("sqlstate %q, want 28P01 (invalid password)", f["sqlstate"])
+			}
 			if strings.Contains(all, secret) || strings.Contains(all, tc.dsn) {
 				t.Fatalf("the error shows a secret: %s", all)
 			}
@@ -315,6 +320,46 @@ func TestSecretsNeverInErrors(t *testing.T) {
 			t.Logf("%s", text)
 		})
 	}
+}
+
+// wrongPasswordDSN makes the server ask a new role for its password
+// (scram-sha-256 in pg_hba.conf, for that role only) and returns a DSN
+// giving it the wrong one.
+func wrongPasswordDSN(t *testing.T, dsn, wrong string) string {
+	t.Helper()
+	role := fmt.Sprintf("pw_%d", time.Now().UnixNano())
+	pgtest.Exec(t, dsn, "CREATE ROLE "+role+" LOGIN PASSWORD 'TheR1ghtOne'")
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "DROP ROLE IF EXISTS "+role) })
+	hba := pgtest.QueryRows(t, dsn, "SELECT current_setting('hba_file')")[0][0].(string)
+	old, err := os.ReadFile(hba)
+	if err != nil {
+		t.Fatalf("the test needs to edit the server's pg_hba.conf (%v); run it against the throwaway cluster", err)
+	}
+	line := fmt.Sprintf("local all %s scram-sha-256\nhost all %s 0.0.0.0/0 scram-sha-256\n", role, role)
+	if err := os.WriteFile(hba, append([]byte(line), old...), 0o600); err != nil {
+		t.Fatalf("edit pg_hba.conf: %v", err)
+	}
+	pgtest.Exec(t, dsn, "SELECT pg_reload_conf()")
+	t.Cleanup(func() {
+		cur, err := os.ReadFile(hba)
+		if err == nil {
+			os.WriteFile(hba, []byte(strings.Replace(string(cur), line, "", 1)), 0o600)
+			pgtest.Exec(t, dsn, "SELECT pg_reload_conf()")
+		}
+	})
+	// The reload is asynchronous: wait until the role is asked for a password.
+	bad := dsn + " user=" + role + " password=" + wrong
+	if !waitFor(func() bool {
+		c, err := pgx.Connect(context.Background(), bad)
+		if err == nil {
+			c.Close(context.Background())
+			return false
+		}
+		return strings.Contains(err.Error(), "password authentication failed")
+	}) {
+		t.Fatal("the server did not start asking for the password")
+	}
+	return bad
 }
 
 // TestDryRun: the script's changes are visible to it, reported as plan
