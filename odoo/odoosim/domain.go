@@ -742,6 +742,9 @@ func convertRight(f *field, v any) (value, error) {
 			return floatV(x), nil
 		case nil:
 			return nullV(), nil
+		case bool:
+			// convert_to_column keeps the boolean; PostgreSQL refuses it.
+			return value{}, pgErr("errors.UndefinedFunction", "operator does not exist: integer = boolean")
 		}
 		n, ok := asInt(v)
 		if !ok {
