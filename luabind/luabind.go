@@ -148,12 +148,26 @@ func (e *Env) Close() {
 // context ended. Bindings route every blocking call through Block.
 //
 // Once the script has light threads, Block lets the script's other threads
-// run while fn waits: fn must not touch the Lua state.
+// run while fn waits: fn must not touch the Lua state (no Lua values read or
+// made). A call that converts Lua values while it waits uses
+// BlockHoldingState.
 func (e *Env) Block(fn func(ctx context.Context) error) error {
 	if b := e.baton; b != nil {
 		b.Unlock()
 		defer b.Lock()
 	}
+	return e.block(fn)
+}
+
+// BlockHoldingState is Block for calls that read or make Lua values while
+// they wait (a COPY streaming rows out of Lua tables, a query converting
+// rows as they arrive): the script's other light threads do not run Lua
+// code meanwhile, though their own waits go on.
+func (e *Env) BlockHoldingState(fn func(ctx context.Context) error) error {
+	return e.block(fn)
+}
+
+func (e *Env) block(fn func(ctx context.Context) error) error {
 	if err := e.Ctx.Err(); err != nil {
 		return context.Cause(e.Ctx)
 	}
