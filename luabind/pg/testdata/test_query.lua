@@ -68,3 +68,15 @@ db:close() -- a no-op: connections return to the pool after each call
 expect_error(function() db.query("SELECT 1") end, "call methods with ':'")
 -- unknown connection names list the configured ones
 expect_error(function() pg.connect("warehouse") end, 'no connection named "warehouse" (configured: default)')
+
+-- tables dropped and recreated with other columns (ETL scripts do) are
+-- read with their new types, whatever statements ran before
+db:exec("CREATE TABLE shape (a int)"); db:exec("INSERT INTO shape VALUES (1)")
+expect_eq(db:query_row("SELECT * FROM shape WHERE a = $1", 1), {1})
+db:exec("DROP TABLE shape"); db:exec("CREATE TABLE shape (a text, b int)"); db:exec("INSERT INTO shape VALUES ('x', 2)")
+expect_eq(db:query_row("SELECT * FROM shape WHERE a = $1", "x"), {"x", 2})
+db:tx(function(tx)
+  expect_eq(tx:query_row("SELECT * FROM shape"), {"x", 2})
+  tx:exec("ALTER TABLE shape DROP COLUMN b")
+  expect_eq(tx:query_row("SELECT * FROM shape"), {"x"})
+end)
