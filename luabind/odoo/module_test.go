@@ -248,3 +248,30 @@ erp:read("res.partner", {1}, {"nope"})`)
 		t.Fatalf("tostring %q", str)
 	}
 }
+
+func TestScriptsShareTheModuleConcurrently(t *testing.T) {
+	t.Parallel()
+	cfg, _ := simConfig(t, odoosim.Options{})
+	cfg.MaxInFlight = 2
+	m := newModule(t, cfg, luaodoo.Options{})
+	const scripts = 4
+	errs := make(chan error, scripts)
+	for i := 0; i < scripts; i++ {
+		s := luatest.New(t, luatest.Options{}, m)
+		go func() {
+			_, err := s.Exec("par.lua", `
+				local erp = require("odoo").connect()
+				local all = erp:search("account.move", {}, {order = "id"})
+				local rows = erp:search_read("account.move", {}, {fields = {"name", "partner_id"}, batch = 9})
+				expect_eq(#rows, #all, "every row once")
+				for i, r in ipairs(rows) do expect_eq(r.id, all[i], "order") end
+				expect_eq(erp:fields("account.move").partner_id.type, "many2one")`)
+			errs <- err
+		}()
+	}
+	for i := 0; i < scripts; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
