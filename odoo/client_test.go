@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -603,4 +605,46 @@ func ExampleClient_SearchRead() {
 	// Output:
 	// DE Germany
 	// FR France
+}
+
+func TestAccessDeniedFault(t *testing.T) {
+	t.Parallel()
+	// XML-RPC: execute_kw with a valid uid and a wrong password is fault 3.
+	// The client never sends that (it logs in first and keeps a refusal), so
+	// the call is made by hand, on the real wire, and decoded by the client's
+	// decoder.
+	b := setup(t, odoosim.Options{}, nil)
+	body, err := odoo.EncodeMethodCall("execute_kw", "demo", int64(2), secretPassword, "res.partner", "search_count", []any{[]any{}}, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(b.srv.URL+"/xmlrpc/2/object", "text/xml", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = odoo.DecodeResponse(data)
+	var f *odoo.Fault
+	if !errors.As(err, &f) || f.Code != odoo.FaultAccessDenied || !errors.Is(err, odoo.ErrAuth) {
+		t.Fatalf("want fault 3 matching ErrAuth, got %v", err)
+	}
+
+	// JSON-2: a refused key on a call is fault 3, kept: the key is not sent again.
+	j := setup(t, odoosim.Options{Version: "19.0"}, func(c *odoo.Config) { c.APIKey = secretPassword })
+	ctx := context.Background()
+	_, err = j.client.SearchCount(ctx, "res.partner", nil)
+	if !errors.As(err, &f) || f.Code != odoo.FaultAccessDenied || !errors.Is(err, odoo.ErrAuth) {
+		t.Fatalf("json2 bad key: want fault 3, got %v", err)
+	}
+	if strings.Contains(fmt.Sprintf("%v %s", err, f.Traceback), secretPassword) {
+		t.Fatalf("the key shows in %v", err)
+	}
+	n := j.client.Requests()
+	if _, err := j.client.Search(ctx, "res.partner", nil, odoo.SearchOptions{}); !errors.Is(err, odoo.ErrAuth) || j.client.Requests() != n {
+		t.Fatalf("a refused key was sent again (%d requests): %v", j.client.Requests()-n, err)
+	}
 }
