@@ -324,6 +324,14 @@ func (a *App) runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	return a.runScripts(c, cfg, paths)
+}
+
+// runScripts runs the scripts at paths with cfg and the run flags of c,
+// prints the progress, the summary and the JSON report (--json) like
+// `etlhost run`, and returns an *exitError carrying the run's exit code.
+// The demo command runs its scripts through it too.
+func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error {
 	r, closeMods, err := a.runner(c, cfg)
 	if err != nil {
 		return err
