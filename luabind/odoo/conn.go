@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 	"github.com/etlhost/etlhost/odoo"
 )
@@ -352,11 +353,25 @@ func rowsOf(L *lua.LState, model, method string, v any) []map[string]any {
 
 var searchReadOpts = []string{"fields", "limit", "offset", "order", "context", "batch"}
 
+// warnAllFields logs once per model and script that reading without a
+// field list makes Odoo compute every field, non-stored ones included.
+func (c *conn) warnAllFields(fname, model string, fields []string) {
+	if len(fields) > 0 || c.st.env.Log == nil || c.st.warned[model] {
+		return
+	}
+	if c.st.warned == nil {
+		c.st.warned = map[string]bool{}
+	}
+	c.st.warned[model] = true
+	c.st.env.Log.Log(luabind.LevelWarn, fmt.Sprintf("odoo: %s %s without opts.fields reads every field, computed ones included (slow): name the fields you need", fname, model), nil)
+}
+
 // searchRead is erp:search_read(model, domain, opts).
 func (c *conn) searchRead(L *lua.LState) int {
 	model := checkModel(L, "search_read")
 	domain := c.domain(L, 3, "search_read", model)
 	o := parseSearchOpts(L, 4, "search_read", searchReadOpts...)
+	c.warnAllFields("search_read", model, o.fields)
 	mf := c.fields(L, model)
 	cols := mf.columns(o.fields)
 	if o.batch == 0 && (o.limit > 0 || o.order != "") {
@@ -387,6 +402,7 @@ func (c *conn) iter(L *lua.LState) int {
 	model := checkModel(L, "iter")
 	domain := c.domain(L, 3, "iter", model)
 	o := parseSearchOpts(L, 4, "iter", searchReadOpts...)
+	c.warnAllFields("iter", model, o.fields)
 	mf := c.fields(L, model)
 	cols := mf.columns(o.fields)
 	p := c.newPager(L, "iter", model, domain, o)

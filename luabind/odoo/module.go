@@ -136,6 +136,7 @@ type state struct {
 
 	nextPlaceholder int64
 	planned         map[int64]*plannedRecord
+	warned          map[string]bool // models warned about reading every field
 }
 
 // Open implements luabind.Module.

@@ -275,3 +275,19 @@ func TestScriptsShareTheModuleConcurrently(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnsWhenReadingEveryField(t *testing.T) {
+	t.Parallel()
+	cfg, _ := simConfig(t, odoosim.Options{})
+	s := luatest.New(t, luatest.Options{}, newModule(t, cfg, luaodoo.Options{}))
+	if _, err := s.Exec("all.lua", `local erp = require("odoo").connect()
+		erp:search_read("res.country", {}, {limit = 2})
+		erp:search_read("res.country", {}, {limit = 2})
+		erp:search_read("res.country", {}, {fields = {"code"}, limit = 2})`); err != nil {
+		t.Fatal(err)
+	}
+	want := "warn odoo: search_read res.country without opts.fields reads every field"
+	if got := s.Logs.String(); strings.Count(got, want) != 1 {
+		t.Fatalf("want one warning %q, got:\n%s", want, got)
+	}
+}
