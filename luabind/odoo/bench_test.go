@@ -197,3 +197,28 @@ func pythonRates(b *testing.B, url string, body []byte) pyResult {
 	}
 	return r
 }
+
+// BenchmarkSearchRead100kPaged is the same read with the module's default
+// paging (no limit: pages of 1000 rows by id), the way scripts usually read:
+// 100 calls instead of one.
+func BenchmarkSearchRead100kPaged(b *testing.B) {
+	srv := odoosim.NewServer(odoosim.Options{Moves: benchRows, Seed: 1})
+	defer srv.Close()
+	cfg := odoo.Config{URL: srv.URL, DB: "demo", User: "admin", Password: "admin"}
+	m := New(map[string]odoo.Config{"default": cfg}, Options{})
+	defer m.Close()
+	s := luatest.New(b, luatest.Options{}, m)
+	code := `local erp = require("odoo").connect()
+local rows = erp:search_read("account.move", {}, {fields = {"` + strings.Join(benchFields, `", "`) + `"}})
+return #rows`
+	b.ResetTimer()
+	rows := 0
+	for i := 0; i < b.N; i++ {
+		v, err := s.Exec("bench.lua", code)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += int(v.(lua.LNumber))
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
