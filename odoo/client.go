@@ -272,17 +272,21 @@ func (c *Client) do(ctx context.Context, model, method string, retry bool, fn fu
 	}
 }
 
+// attempt runs one try of a call: it waits for a slot of the in-flight
+// bound (taking ctx), then runs fn under the per-call timeout. send gives
+// the slot back as soon as the answer is read, so decoding a large answer
+// does not hold a slot another script could use.
 func (c *Client) attempt(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for a free connection slot: %w", context.Cause(ctx))
 	}
-	defer func() { <-c.sem }()
+	slot := &slot{sem: c.sem}
+	defer slot.release()
 	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errCallTimeout{c.cfg.Timeout})
 	defer cancel()
-	c.requests.Add(1)
-	v, err := fn(callCtx)
+	v, err := fn(context.WithValue(callCtx, slotKey{}, slot))
 	if err != nil && callCtx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("%w (%v)", errCallTimeout{c.cfg.Timeout}, err)
 	}
@@ -337,3 +341,20 @@ func retryable(err error) bool {
 
 // errEncode marks a request that could not be encoded (never retried).
 var errEncode = errors.New("cannot encode the request")
+
+// slot is a taken place of the in-flight bound, released once.
+type slot struct {
+	sem  chan struct{}
+	once sync.Once
+}
+
+func (s *slot) release() { s.once.Do(func() { <-s.sem }) }
+
+type slotKey struct{}
+
+// releaseSlot gives back the slot held by the call of ctx, if any.
+func releaseSlot(ctx context.Context) {
+	if s, ok := ctx.Value(slotKey{}).(*slot); ok {
+		s.release()
+	}
+}

@@ -25,7 +25,11 @@ func (c *Client) post(ctx context.Context, path, contentType string, body []byte
 	return c.send(req)
 }
 
+// send makes one HTTP exchange and gives back the call's in-flight slot
+// once the answer is read (see Client.attempt).
 func (c *Client) send(req *http.Request) (int, []byte, error) {
+	defer releaseSlot(req.Context())
+	c.requests.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, err
