@@ -648,3 +648,24 @@ func TestAccessDeniedFault(t *testing.T) {
 		t.Fatalf("a refused key was sent again (%d requests): %v", j.client.Requests()-n, err)
 	}
 }
+
+func TestBackoffWaitTakesTheContext(t *testing.T) {
+	t.Parallel()
+	b := setup(t, odoosim.Options{}, func(c *odoo.Config) { c.RetryBackoff = time.Minute; c.Retries = 5 })
+	ctx := context.Background()
+	if _, err := b.client.Authenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.sim.FailEvery(1)
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := b.client.SearchCount(short, "res.partner", nil)
+	var he *odoo.HTTPError
+	if !errors.As(err, &he) || he.Status != 500 {
+		t.Fatalf("want the HTTP 500 that was being retried, got %v", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("a one-minute backoff was waited out (%v) despite the context", d)
+	}
+}
