@@ -150,3 +150,69 @@ func BenchmarkCopy(b *testing.B) {
 	b.ReportMetric(float64(luaCPU.Milliseconds())/runs, "lua-cpu-ms")
 	b.ReportMetric(float64(buildTime.Milliseconds()), "lua-build-ms")
 }
+
+// BenchmarkQuery reads 100k rows x 8 columns (the types of BenchmarkCopy)
+// in the same run:
+//
+//   - pgx: conn.Query and rows.Values() for every row (Go values);
+//   - lua: db:query, which returns the Lua array of rows.
+//
+// Timed: the call until every row is converted. Reported: rows/s of each
+// path and their ratio (lua/pgx).
+func BenchmarkQuery(b *testing.B) {
+	const n = 100_000
+	dsn := pgtest.DSN(b)
+	pgtest.Exec(b, dsn, `CREATE TABLE bench AS SELECT g::bigint AS id, (g % 7 + 1)::int AS company, 'partner ' || g AS name,
+		DATE '2024-01-01' + g % 28 AS day, ((g % 10000) / 100.0)::numeric(16,2) AS amount, g * 0.5 AS qty,
+		g % 2 = 0 AS posted, TIMESTAMPTZ '2024-01-31 10:00:00Z' + (g % 60) * INTERVAL '1 second' AS at
+		FROM generate_series(1, 100000) g`)
+	m, _ := newModuleDSN(b, dsn)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	s := luatest.New(b, luatest.Options{}, m)
+	fn, err := s.L.LoadString(`return #require("pg").connect():query("SELECT * FROM bench")`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pgxWall, luaWall time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := time.Now()
+		rows, err := conn.Query(ctx, "SELECT * FROM bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for rows.Next() {
+			if _, err := rows.Values(); err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		if rows.Err() != nil || got != n {
+			b.Fatalf("pgx read %d rows: %v", got, rows.Err())
+		}
+		pgxWall += time.Since(w)
+
+		w = time.Now()
+		if err := s.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}); err != nil {
+			b.Fatal(errText(s, err))
+		}
+		luaWall += time.Since(w)
+		if got := s.L.Get(-1); got != lua.LNumber(n) {
+			b.Fatalf("lua read %v rows", got)
+		}
+		s.L.Pop(1)
+	}
+	b.StopTimer()
+	runs := float64(b.N)
+	pgxRate := n * runs / pgxWall.Seconds()
+	luaRate := n * runs / luaWall.Seconds()
+	b.ReportMetric(pgxRate, "pgx-rows/s")
+	b.ReportMetric(luaRate, "lua-rows/s")
+	b.ReportMetric(luaRate/pgxRate, "lua/pgx")
+}

@@ -331,11 +331,11 @@ func parseTime(s string) (time.Time, bool) {
 
 // parseDate reads YYYY-MM-DD (fast path for the common case).
 func parseDate(s string) (int32, bool) {
-	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
-		y, e1 := strconv.Atoi(s[0:4])
-		m, e2 := strconv.Atoi(s[5:7])
-		d, e3 := strconv.Atoi(s[8:10])
-		if e1 == nil && e2 == nil && e3 == nil && m >= 1 && m <= 12 && d >= 1 && d <= 31 {
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' && digits(s[0:4]) && digits(s[5:7]) && digits(s[8:10]) {
+		y, _ := strconv.Atoi(s[0:4])
+		m, _ := strconv.Atoi(s[5:7])
+		d, _ := strconv.Atoi(s[8:10])
+		if y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= 31 {
 			t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 			if t.Day() != d { // 2024-02-30
 				return 0, false
@@ -350,6 +350,15 @@ func parseDate(s string) (int32, bool) {
 		return math.MinInt32, true
 	}
 	return 0, false
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func timeToPG(t time.Time) int64 {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -234,6 +235,14 @@ func columnConv(L *lua.LState, m *pgtype.Map, col string, oid uint32, format int
 				}
 				return jsonToLua(L, col, r[1:])
 			}
+		case pgtype.NumericOID:
+			return func(r []byte) (lua.LValue, error) {
+				f, err := decodeNumeric(r)
+				if err != nil {
+					return nil, colErr(col, "%v", err)
+				}
+				return lua.LNumber(f), nil
+			}
 		case pgtype.UUIDOID:
 			return func(r []byte) (lua.LValue, error) {
 				if len(r) != 16 {
@@ -276,6 +285,44 @@ func columnConv(L *lua.LState, m *pgtype.Map, col string, oid uint32, format int
 		}
 		return decodedToLua(L, col, v, oid, 0)
 	}
+}
+
+// decodeNumeric reads a numeric in binary format (int16 ndigits, weight,
+// sign, dscale, then ndigits base-10000 digits) as the nearest float64: the
+// digits are written out as a decimal and parsed, which rounds correctly.
+func decodeNumeric(r []byte) (float64, error) {
+	if len(r) < 8 {
+		return 0, fmt.Errorf("bad numeric of %d bytes", len(r))
+	}
+	ndigits := int(binary.BigEndian.Uint16(r[0:]))
+	weight := int(int16(binary.BigEndian.Uint16(r[2:])))
+	sign := binary.BigEndian.Uint16(r[4:])
+	switch sign {
+	case 0xC000:
+		return math.NaN(), nil
+	case 0xD000:
+		return math.Inf(1), nil
+	case 0xF000:
+		return math.Inf(-1), nil
+	}
+	if len(r) != 8+2*ndigits {
+		return 0, fmt.Errorf("bad numeric of %d bytes for %d digits", len(r), ndigits)
+	}
+	if ndigits == 0 {
+		return 0, nil
+	}
+	var stack [64]byte
+	buf := stack[:0]
+	if sign == 0x4000 {
+		buf = append(buf, '-')
+	}
+	for i := 0; i < ndigits; i++ {
+		d := binary.BigEndian.Uint16(r[8+2*i:])
+		buf = append(buf, byte('0'+d/1000), byte('0'+d/100%10), byte('0'+d/10%10), byte('0'+d%10))
+	}
+	buf = append(buf, 'e')
+	buf = strconv.AppendInt(buf, int64(4*(weight-ndigits+1)), 10)
+	return strconv.ParseFloat(string(buf), 64)
 }
 
 func textConv(r []byte) (lua.LValue, error) { return lua.LString(r), nil }

@@ -67,3 +67,11 @@ for i = 1, 12 do expect_eq(rows[2][i], nil, "NULL column " .. i) end
 -- a timestamptz given with an offset is stored as the same instant
 db:exec("UPDATE rt SET tz = $1 WHERE i = 7", "2024-03-01T02:00:00+02:00")
 expect_eq(db:query_row("SELECT tz FROM rt WHERE i = 7").tz, "2024-03-01T00:00:00Z")
+
+-- numerics of every shape read as the nearest Lua number
+local nums = db:query_row([[SELECT 0::numeric AS z, -0.5::numeric AS h, 123456789.123456789::numeric AS long,
+  -0.0001::numeric AS small, 10000::numeric AS tenk, 1e20::numeric AS big, 99999999999999.99::numeric(16,2) AS max2,
+  'Infinity'::numeric AS inf, '-Infinity'::numeric AS ninf]])
+expect_eq({nums.z, nums.h, nums.long, nums.small, nums.tenk, nums.big, nums.max2},
+  {0, -0.5, 123456789.123456789, -0.0001, 10000, 1e20, 99999999999999.99})
+expect_true(nums.inf == 1/0 and nums.ninf == -1/0, "numeric infinities")
