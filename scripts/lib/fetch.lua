@@ -3,14 +3,16 @@
 --   local fetch = require("fetch")
 --   local bills = fetch.all(erp, "account.move", domain, {"name", "partner_id"})
 --
--- The ids of the matching records are cut into `concurrency` slices, each
--- read side by side, page after page of `batch` rows ordered by id (the
--- odoo module's paging): every record comes back exactly once, in id order.
--- Run arguments set the defaults for every job of a run:
+-- One call finds the ids of the matching records; then pages of `batch`
+-- of them are read side by side, `concurrency` at a time, each page through
+-- the domain again (so a record that stopped matching in between is left
+-- out). Every record comes back exactly once, in id order. Run arguments
+-- set the defaults for every job of a run:
 --
 --   etlhost run --arg batch=500 --arg concurrency=2 scripts/*.lua
 --
--- concurrency=1 reads page after page, without light threads.
+-- concurrency=1 reads page after page with the odoo module's own paging
+-- (search_read with opts.batch), without light threads.
 
 local task = require("task")
 local etl = require("etl")
@@ -28,11 +30,11 @@ end
 M.batch = positive_arg("batch", 1000)
 M.concurrency = positive_arg("concurrency", 4)
 
--- domain plus more terms, all ANDed (Odoo ANDs the top-level terms).
+-- terms first, then the domain's, all ANDed (Odoo ANDs the top-level
+-- terms; the id terms first let the server skip other records early).
 local function with_terms(domain, ...)
-  local out = {}
-  for i, term in ipairs(domain) do out[i] = term end
-  for _, term in ipairs({ ... }) do out[#out + 1] = term end
+  local out = { ... }
+  for _, term in ipairs(domain) do out[#out + 1] = term end
   return out
 end
 
@@ -40,34 +42,21 @@ end
 -- opts (optional): context (Odoo context), batch, concurrency.
 function M.all(erp, model, domain, fields, opts)
   opts = opts or {}
-  local page = { fields = fields, batch = opts.batch or M.batch, context = opts.context }
+  local batch = opts.batch or M.batch
   local concurrency = opts.concurrency or M.concurrency
   if concurrency <= 1 then
-    return erp:search_read(model, domain, page)
+    return erp:search_read(model, domain, { fields = fields, batch = batch, context = opts.context })
   end
 
-  -- The first and the last matching id, asked side by side.
-  local first, last = task.wait(
-    task.spawn(function() return erp:search(model, domain, { order = "id", limit = 1, context = opts.context }) end),
-    task.spawn(function() return erp:search(model, domain, { order = "id desc", limit = 1, context = opts.context }) end))
-  if #first == 0 or #last == 0 then
-    return {}
-  end
-  local lo, hi = first[1], math.max(first[1], last[1])
-
-  -- Cut [lo, hi] into slices of ids and read them side by side.
-  local step = math.ceil((hi - lo + 1) / concurrency)
-  local slices = {}
-  for from = lo, hi, step do
-    slices[#slices + 1] = { from, math.min(from + step - 1, hi) }
-  end
-  local pages = task.map(slices, function(slice)
-    return erp:search_read(model, with_terms(domain, { "id", ">=", slice[1] }, { "id", "<=", slice[2] }), page)
-  end)
+  local ids = erp:search(model, domain, { order = "id", context = opts.context })
+  local pages = task.map(M.chunks(ids, batch), function(page_ids)
+    return erp:search_read(model, with_terms(domain, { "id", "in", page_ids }, { "id", ">=", page_ids[1] }),
+      { fields = fields, order = "id", limit = #page_ids, context = opts.context })
+  end, { concurrency = concurrency })
 
   local rows = {}
-  for _, rows_of_slice in ipairs(pages) do
-    for _, row in ipairs(rows_of_slice) do rows[#rows + 1] = row end
+  for _, page in ipairs(pages) do
+    for _, row in ipairs(page) do rows[#rows + 1] = row end
   end
   return rows
 end

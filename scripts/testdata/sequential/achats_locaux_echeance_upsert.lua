@@ -1,0 +1,75 @@
+--! description = achats_locaux_echeance without light threads (the bench's baseline)
+-- Unpaid installments of unpaid vendor bills (in_invoice) of local vendors.
+local odoo = require("odoo")
+local pg = require("pg")
+local tables = require("tables")
+
+local TABLE = "achats_locaux_echeance"
+local ALL = { active_test = false }
+local UNPAID = { "not_paid", "partial" }
+local batch = tonumber(require("etl").arg("batch", "1000"))
+local erp, db = odoo.connect(), pg.connect()
+tables.create(db, TABLE)
+
+local function by_id(rows, value)
+  local t = {}
+  for _, r in ipairs(rows) do t[r.id] = value(r) end
+  return t
+end
+local companies = by_id(erp:search_read("res.company", {}, { fields = { "name", "country_id" }, context = ALL }),
+  function(c) return { name = c.name, country_id = c.country_id and c.country_id.id } end)
+local countries = by_id(erp:search_read("res.country", {}, { fields = { "code" } }), function(c) return c.code end)
+local currencies = by_id(erp:search_read("res.currency", {}, { fields = { "name" }, context = ALL }),
+  function(c) return c.name end)
+
+local bills = erp:search_read("account.move", {
+  { "move_type", "=", "in_invoice" },
+  { "state", "=", "posted" },
+  { "payment_state", "in", UNPAID },
+}, { fields = { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
+  "amount_total", "amount_residual" }, batch = batch })
+local installments = erp:search_read("account.move.line", {
+  { "move_id.move_type", "=", "in_invoice" },
+  { "parent_state", "=", "posted" },
+  { "move_id.payment_state", "in", UNPAID },
+  { "account_id.account_type", "=", "liability_payable" },
+  { "reconciled", "=", false },
+  { "amount_residual", "!=", 0 },
+}, { fields = { "move_id", "date_maturity", "amount_residual" }, batch = batch })
+
+local ids, seen = {}, {}
+for _, b in ipairs(bills) do
+  if b.partner_id and not seen[b.partner_id.id] then
+    seen[b.partner_id.id] = true
+    ids[#ids + 1] = b.partner_id.id
+  end
+end
+local vendors = by_id(erp:read("res.partner", ids, { "display_name", "country_id" }, { context = ALL }),
+  function(p) return { name = p.display_name, country_id = p.country_id and p.country_id.id } end)
+
+local local_bills = {}
+for _, bill in ipairs(bills) do
+  local vendor = bill.partner_id and vendors[bill.partner_id.id]
+  local company = companies[bill.company_id.id]
+  if vendor and vendor.country_id ~= nil and vendor.country_id == company.country_id then
+    local_bills[bill.id] = { bill = bill, vendor = vendor, company = company }
+  end
+end
+
+local rows = {}
+for _, line in ipairs(installments) do
+  local b = local_bills[line.move_id.id]
+  local maturity = b and (line.date_maturity or b.bill.invoice_date_due)
+  if maturity then
+    rows[#rows + 1] = {
+      odoo_line_id = line.id, odoo_move_id = b.bill.id, company = b.company.name, reference = b.bill.name,
+      partner = b.vendor.name, partner_country = countries[b.vendor.country_id],
+      currency = currencies[b.bill.currency_id.id], invoice_date = b.bill.invoice_date,
+      due_date = b.bill.invoice_date_due, date_maturity = maturity,
+      amount_total = b.bill.amount_total, amount_residual = b.bill.amount_residual,
+      line_amount_residual = math.abs(line.amount_residual),
+    }
+  end
+end
+local result = db:replace(TABLE, tables.columns[TABLE], rows)
+return { rows = result.inserted, previous_rows = result.deleted, unpaid_bills = #bills }
