@@ -173,7 +173,8 @@ func (o *opened) exec(L *lua.LState) int {
 func (o *opened) iter(L *lua.LState) int {
 	h := checkHandle(L)
 	s := h.s
-	sql := L.CheckString(2)
+	// A trailing semicolon would end the DECLARE before the query's end.
+	sql := strings.TrimRight(strings.TrimSpace(L.CheckString(2)), "; \t\n")
 	args, err := params(L, 3)
 	if err != nil {
 		s.raise(L, "iter", err)

@@ -329,7 +329,7 @@ func (s *session) dryTx(ctx context.Context) (*txState, error) {
 		return nil, err
 	}
 	s.dry = &txState{conn: c, tx: tx}
-	s.env.Log.Log(luabind.LevelInfo, "plan: dry run: the changes below are made in a transaction that is rolled back at the end of the script",
+	s.log(luabind.LevelInfo, "plan: dry run: the changes below are made in a transaction that is rolled back at the end of the script",
 		map[string]any{"connection": s.cs.conn.Name})
 	return s.dry, nil
 }
@@ -410,9 +410,9 @@ func (s *session) close() {
 	}
 	if s.dry != nil {
 		if err := s.finish(context.Background(), s.dry, false); err != nil {
-			s.env.Log.Log(luabind.LevelWarn, "plan: rolling back the dry run failed: "+s.cs.scrub(err.Error()), nil)
+			s.log(luabind.LevelWarn, "plan: rolling back the dry run failed: "+s.cs.scrub(err.Error()), nil)
 		} else {
-			s.env.Log.Log(luabind.LevelInfo, "plan: dry run rolled back: nothing was changed", map[string]any{"connection": s.cs.conn.Name})
+			s.log(luabind.LevelInfo, "plan: dry run rolled back: nothing was changed", map[string]any{"connection": s.cs.conn.Name})
 		}
 	}
 	s.closed = true
@@ -428,7 +428,13 @@ func (s *session) plan(what string, rows int64, fields map[string]any) {
 	}
 	fields["rows"] = rows
 	fields["connection"] = s.cs.conn.Name
-	s.env.Log.Log(luabind.LevelInfo, "plan: "+what, fields)
+	s.log(luabind.LevelInfo, "plan: "+what, fields)
+}
+
+func (s *session) log(level luabind.Level, msg string, fields map[string]any) {
+	if s.env.Log != nil {
+		s.env.Log.Log(level, msg, fields)
+	}
 }
 
 // shortSQL shortens a statement for a log line.

@@ -13,7 +13,7 @@ expect_eq(sum, 1234 * 1235 / 2)
 
 -- exactly one batch, and no rows at all
 n = 0
-for _ in db:iter("SELECT id FROM big WHERE id <= 500") do n = n + 1 end
+for _ in db:iter("SELECT id FROM big WHERE id <= 500;\n") do n = n + 1 end
 expect_eq(n, 500)
 for _ in db:iter("SELECT id FROM big WHERE id < 0") do error("no rows expected") end
 
