@@ -350,7 +350,7 @@ func plainValue(d *db, f *field, v value, classic bool) any {
 		return v.b
 	case kInt:
 		if f.typ == "many2one" && classic {
-			return []any{v.i, d.displayName(d.models[f.relation], v.i)}
+			return []any{v.i, d.displayName(f.co, v.i)}
 		}
 		return v.i
 	case kFloat:

@@ -15,6 +15,7 @@ type rec = any
 type field struct {
 	name, typ, label, help string
 	relation               string // comodel of relational fields
+	co                     *model // the comodel, resolved once the models are built
 	inverse                string // one2many: the many2one on the comodel
 	selection              [][2]string
 	required, readonly     bool
@@ -46,6 +47,7 @@ func (f *field) withHelp(h string) *field { f.help = h; return f }
 
 // model is one Odoo model served by the simulator.
 type model struct {
+	index             int // position of the model's table in db.tabs
 	name, description string
 	fields            []*field
 	byName            map[string]*field
@@ -225,8 +227,18 @@ func buildModels() map[string]*model {
 			panic("odoosim: bad default order of " + m.name + ": " + err.Error())
 		}
 		m.order = ord
+		m.index = len(ms)
 		ms[m.name] = m
 	}
+	defer func() {
+		for _, m := range ms {
+			for _, f := range m.fields {
+				if f.relation != "" {
+					f.co = ms[f.relation]
+				}
+			}
+		}
+	}()
 
 	// res.country
 	co := newModel("res.country", "Country", "name", "name",

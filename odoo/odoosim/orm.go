@@ -302,7 +302,8 @@ func (x *db) sortRecs(m *model, recs []rec, order []orderTerm) {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
+	// pdqsort with the position (id order) as the last key: stable and fast.
+	slices.SortFunc(idx, func(a, b int) int {
 		for j, key := range keys {
 			va, vb := vals[a*k+j], vals[b*k+j]
 			an, bn := va.k == kNull, vb.k == kNull
@@ -319,7 +320,7 @@ func (x *db) sortRecs(m *model, recs []rec, order []orderTerm) {
 				return cond(key.desc, -c, c)
 			}
 		}
-		return 0
+		return a - b
 	})
 	sorted := make([]rec, len(recs))
 	for i, j := range idx {

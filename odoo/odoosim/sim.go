@@ -97,6 +97,7 @@ type Sim struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 	inflight  sync.WaitGroup
+	active    atomic.Int64 // requests being served, for tests
 
 	loginMu  sync.Mutex
 	failures map[string]loginFailure
@@ -244,7 +245,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	s.inflight.Add(1)
-	defer s.inflight.Done()
+	s.active.Add(1)
+	defer func() {
+		s.active.Add(-1)
+		s.inflight.Done()
+	}()
 	path := r.URL.Path
 	switch {
 	case strings.HasPrefix(path, "/xmlrpc/2/"):

@@ -48,6 +48,7 @@ func (t *table) del(id int64) {
 type db struct {
 	models map[string]*model
 	tables map[string]*table
+	tabs   []*table // by model.index
 	now    func() time.Time
 
 	countries, currencies, companies, partners *table
@@ -58,8 +59,10 @@ const maxFixtureID = 50_000_000
 
 func newDB(d *Data, now func() time.Time) (*db, error) {
 	x := &db{models: buildModels(), tables: map[string]*table{}, now: now}
+	x.tabs = make([]*table, len(x.models))
 	for name, m := range x.models {
 		x.tables[name] = &table{m: m, recs: []rec{nil}, next: 1}
+		x.tabs[m.index] = x.tables[name]
 	}
 	x.countries = x.tables["res.country"]
 	x.currencies = x.tables["res.currency"]
@@ -223,7 +226,7 @@ func (x *db) invoiceLineIDs(m *Move) []int64 {
 
 // displayName is the display name of the record id of model m ("" if gone).
 func (x *db) displayName(m *model, id int64) string {
-	r := x.tables[m.name].get(id)
+	r := x.tabs[m.index].get(id)
 	if r == nil {
 		return ""
 	}

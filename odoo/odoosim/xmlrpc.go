@@ -469,7 +469,7 @@ func parsePyFloat(s string) (float64, bool) {
 // Odoo's overrides) writes them, byte for byte, and streamed: a search_read
 // of 100k rows is encoded chunk by chunk into a reused buffer.
 
-const chunkSize = 64 << 10
+const chunkSize = 256 << 10
 
 type xmlEnc struct {
 	s   *Sim
@@ -485,11 +485,19 @@ func (e *xmlEnc) flush() {
 	e.buf = e.buf[:0]
 }
 
+// xmlPlain marks the bytes written as they are.
+var xmlPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && c != '>'
+	}
+	return t
+}()
+
 func appendXMLString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '&' && c != '<' && c != '>' && c < utf8.RuneSelf {
+		if xmlPlain[c] {
 			i++
 			continue
 		}
@@ -636,7 +644,7 @@ func (s *Sim) appendXMLField(dst []byte, f *field, v value, classic bool) []byte
 		if f.typ == "many2one" && classic {
 			dst = append(dst, "<value><array><data>\n"...)
 			dst = appendXMLInt(dst, v.i)
-			dst = appendXMLStr(dst, s.db.displayName(s.db.models[f.relation], v.i))
+			dst = appendXMLStr(dst, s.db.displayName(f.co, v.i))
 			return append(dst, "</data></array></value>\n"...)
 		}
 		if f.typ == "float" || f.typ == "monetary" {
