@@ -66,8 +66,13 @@ type Env struct {
 	Deadline time.Time
 	// Log receives the script's log lines.
 	Log LogSink
-	// DryRun asks modules that change data to plan instead (ad-hoc fixes).
+	// DryRun asks modules that change data to plan instead (ad-hoc fixes):
+	// Odoo writes are not sent, PostgreSQL work is rolled back at the end.
 	DryRun bool
+	// Atomic asks for all of the script's PostgreSQL work to happen in one
+	// transaction, committed only when the script ends without error
+	// (`etlhost exec --commit`).
+	Atomic bool
 
 	// Stop, set by the host, ends the script's context with a cause (nil:
 	// not available). The task module uses it to stop light threads still
