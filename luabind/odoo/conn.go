@@ -88,6 +88,9 @@ type searchOpts struct {
 	batch   int
 	order   string
 	context map[string]any
+	// concurrency is how many pages are fetched at once when paging with
+	// opts.batch (0: DefaultConcurrency).
+	concurrency int
 }
 
 func parseSearchOpts(L *lua.LState, n int, fname string, allowed ...string) searchOpts {
@@ -118,6 +121,8 @@ func parseSearchOpts(L *lua.LState, n int, fname string, allowed ...string) sear
 			o.offset = nonNegInt(L, v, fname, "opts.offset")
 		case "batch":
 			o.batch = nonNegInt(L, v, fname, "opts.batch")
+		case "concurrency":
+			o.concurrency = nonNegInt(L, v, fname, "opts.concurrency")
 		case "order":
 			s, isS := v.(lua.LString)
 			if !isS {
@@ -239,6 +244,9 @@ type pager struct {
 	first   bool
 	fetched int
 	done    bool
+	// pages, once the first full page is in, fetches the rest concurrently
+	// (opts.batch with a concurrency above 1).
+	pages *pageFetcher
 }
 
 func (c *conn) newPager(L *lua.LState, fname, model string, domain []any, o searchOpts) *pager {
@@ -254,6 +262,13 @@ func (c *conn) newPager(L *lua.LState, fname, model string, domain []any, o sear
 }
 
 func (p *pager) next(L *lua.LState) []map[string]any {
+	if p.pages != nil {
+		rows := p.pages.next(L)
+		if p.pages.finished() {
+			p.done = true
+		}
+		return rows
+	}
 	if p.done {
 		return nil
 	}
@@ -298,6 +313,12 @@ func (p *pager) next(L *lua.LState) []map[string]any {
 			raisef(L, "odoo: search_read %s: a row came back without an integer id; cannot page", p.model)
 		}
 		p.last = id
+	}
+	if p.o.limit > 0 && p.fetched >= p.o.limit {
+		p.done = true
+	}
+	if !p.done && p.o.batch > 0 && p.concurrency() > 1 {
+		p.startConcurrent(L)
 	}
 	return rows
 }
@@ -351,7 +372,7 @@ func rowsOf(L *lua.LState, model, method string, v any) []map[string]any {
 	return rows
 }
 
-var searchReadOpts = []string{"fields", "limit", "offset", "order", "context", "batch"}
+var searchReadOpts = []string{"fields", "limit", "offset", "order", "context", "batch", "concurrency"}
 
 // warnAllFields logs once per model and script that reading without a
 // field list makes Odoo compute every field, non-stored ones included.

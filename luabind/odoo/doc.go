@@ -22,6 +22,11 @@
 //     (domain + {{"id", ">", last}}, order "id", limit batch or 1000) and
 //     returns every matching row exactly once; order may then only be "id"
 //     or "id desc". With a limit or an order (and no batch) it is one call.
+//     With opts.batch, pages after the first are fetched side by side
+//     (opts.concurrency at once, default 4; 1 for one after another): the
+//     module asks for the remaining ids, then reads them in chunks of the
+//     batch size with domain + {{"id", "in", chunk}}, so each row comes once,
+//     in id order. The connection's max_in_flight still bounds the whole run.
 //   - erp:iter(model, domain, opts): the same rows, for a generic for,
 //     holding one page at a time.
 //   - erp:search(model, domain, opts) -> ids (opts: limit, offset, order,

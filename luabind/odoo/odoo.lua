@@ -19,6 +19,7 @@ function odoo.connect(name) end
 ---@field order? string "date desc, id"; with paging only "id" or "id desc"
 ---@field context? table Odoo context: lang, tz, active_test, allowed_company_ids
 ---@field batch? integer page size when paging by id (default 1000)
+---@field concurrency? integer with batch: pages fetched at once (default 4; 1 fetches one after another)
 
 ---@class OdooFault
 ---@field code integer 1 other exception, 2 user error, 3 access denied, 4 access error
