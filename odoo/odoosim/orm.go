@@ -1,10 +1,8 @@
 package odoosim
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -17,7 +15,6 @@ type env struct {
 	activeTest bool
 	companies  []int64
 	company    int64
-	su         bool
 }
 
 func (e *env) withActiveTest(b bool) *env {
@@ -26,17 +23,11 @@ func (e *env) withActiveTest(b bool) *env {
 	return &c
 }
 
-func (e *env) sudo() *env {
-	c := *e
-	c.su = true
-	return &c
-}
-
 func (e *env) companyAllowed(id int64) bool { return slices.Contains(e.companies, id) }
 
 // ruleOK applies the multi-company record rules.
 func (e *env) ruleOK(d *db, m *model, r rec) bool {
-	if e.su || m.companyField == "" {
+	if m.companyField == "" {
 		return true
 	}
 	if m.companyField == "id" {
@@ -51,7 +42,7 @@ var accessVerbs = map[string]string{"read": "access", "write": "modify", "create
 // checkAccess is check_access_rights: the accounting models need accounting
 // rights.
 func (e *env) checkAccess(m *model, operation string) error {
-	if e.su || !m.accounting || !e.user.NoAccounting {
+	if !m.accounting || !e.user.NoAccounting {
 		return nil
 	}
 	return accessErr("You are not allowed to %s '%s' (%s) records.\n\n"+
@@ -458,20 +449,3 @@ func argFields(m *model, v any) ([]*field, error) {
 	}
 	return out, nil
 }
-
-func strArg(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return ""
-}
-
-func fmtIDs(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(parts, ", ")
-}
-
-var _ = fmt.Sprintf

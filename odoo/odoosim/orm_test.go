@@ -365,3 +365,43 @@ func TestAllowedCompanies(t *testing.T) {
 		t.Errorf("demo user asking for company 2: %v", f)
 	}
 }
+
+// TestConcurrentCalls runs readers, writers and snapshots at once (for the
+// race detector) and checks that every read saw whole records.
+func TestConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	s := NewServer(Options{Moves: 300, Seed: 2})
+	t.Cleanup(s.Close)
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			o := admin(t, s)
+			for i := 0; i < 15; i++ {
+				switch w {
+				case 0:
+					id := int64(10 + i)
+					o.must("res.partner", "write", []any{[]any{id}, map[string]any{"name": "Renamed " + string(rune('A'+i))}}, nil)
+					o.must("res.partner", "create", []any{map[string]any{"name": "New", "parent_id": id}}, nil)
+				case 1:
+					s.Sim().Snapshot()
+				default:
+					r := rows(t, o.must("account.move", "search_read", []any{D(L("partner_id", "!=", false))},
+						map[string]any{"fields": []any{"partner_id", "name"}, "limit": 200}))
+					for _, row := range r {
+						if p, ok := row["partner_id"].([]any); !ok || len(p) != 2 {
+							errs <- "partial record"
+						}
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

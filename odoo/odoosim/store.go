@@ -134,7 +134,7 @@ func newDB(d *Data, now func() time.Time) (*db, error) {
 // checkRefs verifies that every many2one of the data set points at an
 // existing record, as PostgreSQL's foreign keys would.
 func (x *db) checkRefs() error {
-	for _, t := range x.tables {
+	for _, t := range x.tabs {
 		for _, f := range t.m.fields {
 			if f.typ != "many2one" || !f.store || f.set == nil {
 				continue

@@ -256,15 +256,10 @@ func writeRepr(b *strings.Builder, v any) {
 			writeRepr(b, x[k])
 		}
 		b.WriteByte('}')
-	case leafRepr:
-		b.WriteString(string(x))
 	default:
 		b.WriteString("<object>")
 	}
 }
-
-// leafRepr is an already formatted repr (a tuple inside a list).
-type leafRepr string
 
 func writeStrRepr(b *strings.Builder, s string) {
 	q := byte('\'')
@@ -391,16 +386,4 @@ func asIDList(v any) ([]int64, error) {
 		return x, nil
 	}
 	return nil, typeErr("expected a list of record ids, got %s", pyRepr(v))
-}
-
-// cleanXMLString drops the control characters that XML 1.0 cannot carry, as
-// Odoo's marshaller does (all of 0-31 except tab, LF and CR).
-func needsClean(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			return true
-		}
-	}
-	return false
 }

@@ -288,7 +288,7 @@ func (x *db) unlink(m *model, recs []rec) error {
 		r rec
 	}
 	var nulls []nulling
-	for _, t := range x.tables {
+	for _, t := range x.tabs {
 		for _, f := range t.m.fields {
 			if f.typ != "many2one" || f.relation != m.name || f.set == nil {
 				continue
