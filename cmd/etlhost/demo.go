@@ -134,7 +134,8 @@ func (a *App) startDemo(ctx context.Context, moves int, seed int64, latency time
 		return nil, &exitError{code: ExitFailed, err: fmt.Errorf("demo: cannot start PostgreSQL: %w\n%s", err, pgtest.InstallHint)}
 	}
 	env := &demoEnv{dsn: dsn, stopPG: stop}
-	fmt.Fprintf(a.Stderr, "demo: PostgreSQL started in %v (throwaway cluster, Unix socket)\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(a.Stderr, "demo: PostgreSQL started in %v (throwaway cluster in %s)\n",
+		time.Since(start).Round(time.Millisecond), clusterDir(dsn))
 	if ctx.Err() != nil {
 		return env, interrupted()
 	}
@@ -149,6 +150,17 @@ func (a *App) startDemo(ctx context.Context, moves int, seed int64, latency time
 		return env, interrupted()
 	}
 	return env, nil
+}
+
+// clusterDir is the socket directory of a pgtest DSN, which is also the
+// cluster's directory: "host=/tmp/etlhost-pg-123 port=5432 ...".
+func clusterDir(dsn string) string {
+	for _, f := range strings.Fields(dsn) {
+		if dir, ok := strings.CutPrefix(f, "host="); ok {
+			return dir
+		}
+	}
+	return "?"
 }
 
 // config is the configuration of a run against the demo's servers.
