@@ -86,6 +86,7 @@ type Env struct {
 	mu       sync.Mutex
 	closers  []func()
 	finishes []func() error
+	settles  []func(ok bool) error
 	// baton is held by whichever goroutine runs the script's Lua code once
 	// the script has light threads (see EnableThreads).
 	baton *sync.Mutex
@@ -114,8 +115,9 @@ func (e *Env) OnFinish(f func() error) {
 	e.mu.Unlock()
 }
 
-// Finish runs the OnFinish functions in order and returns the first error.
-// The host calls it once.
+// Finish runs the OnFinish functions in order, then settles the script's
+// work (see OnSettle): as a success when they all succeeded, as a failure
+// otherwise. It returns the first error. The host calls it once.
 func (e *Env) Finish() error {
 	e.mu.Lock()
 	fs := e.finishes
@@ -123,10 +125,46 @@ func (e *Env) Finish() error {
 	e.mu.Unlock()
 	for _, f := range fs {
 		if err := f(); err != nil {
+			_ = e.Settle(false)
 			return err
 		}
 	}
-	return nil
+	return e.Settle(true)
+}
+
+// OnSettle registers f to run once the outcome of the script's work is
+// known: f(true) after the script ended without error and every OnFinish
+// function succeeded (so its light threads have finished), f(false) when
+// it failed or was stopped. The pg module commits or rolls back the
+// transaction of an Atomic run here: it must come after the task module
+// has waited for the light threads that may still use it, whatever the
+// order the modules were opened in.
+//
+// f runs once. A long-lived session (`etlhost repl`) settles after each
+// input; modules register again when they start new work.
+func (e *Env) OnSettle(f func(ok bool) error) {
+	e.mu.Lock()
+	e.settles = append(e.settles, f)
+	e.mu.Unlock()
+}
+
+// Settle runs the functions registered with OnSettle, in order, and forgets
+// them. With ok, once one fails the others are settled as failures (a
+// commit that failed makes the script failed). It returns the first error.
+// Finish and Close call it; a session calls it after each input.
+func (e *Env) Settle(ok bool) error {
+	e.mu.Lock()
+	fs := e.settles
+	e.settles = nil
+	e.mu.Unlock()
+	var first error
+	for _, f := range fs {
+		if err := f(ok); err != nil && first == nil {
+			first = err
+			ok = false
+		}
+	}
+	return first
 }
 
 // OnClose registers f to run when the script ends, whatever its outcome, in
@@ -137,8 +175,10 @@ func (e *Env) OnClose(f func()) {
 	e.mu.Unlock()
 }
 
-// Close runs the functions registered with OnClose. The host calls it once.
+// Close settles what is still unsettled as a failure, then runs the
+// functions registered with OnClose. The host calls it once.
 func (e *Env) Close() {
+	_ = e.Settle(false)
 	e.mu.Lock()
 	fs := e.closers
 	e.closers = nil
