@@ -293,7 +293,7 @@ func (c *compiler) leaf(m *model, f *field, left, op string, right any, orig []a
 			// records with / without lines
 			has := newIDSet()
 			for _, r := range c.d.tables[co.name].recs {
-				if r != nil && (f.o2mFilter == nil || f.o2mFilter(r)) {
+				if r != nil {
 					if v := co.field(f.inverse).get(c.d, r); v.k == kInt {
 						has.add(v.i)
 					}
@@ -414,14 +414,16 @@ func stringValues(right any) (any, bool) {
 	return nil, false
 }
 
-// o2mIn: id IN (SELECT inverse FROM comodel WHERE id IN set AND inverse IS NOT NULL)
+// o2mIn: id IN (SELECT inverse FROM comodel WHERE id IN set AND inverse IS
+// NOT NULL). As in Odoo 17, the field's own domain (invoice_line_ids) is not
+// applied in domains, only when reading the field.
 func (c *compiler) o2mIn(m *model, f *field, set *idSet, negative bool) evalFn {
 	co := c.d.models[f.relation]
 	inv := co.field(f.inverse)
 	owners := newIDSet()
 	t := c.d.tables[co.name]
 	set.each(func(id int64) {
-		if r := t.get(id); r != nil && (f.o2mFilter == nil || f.o2mFilter(r)) {
+		if r := t.get(id); r != nil {
 			if v := inv.get(c.d, r); v.k == kInt {
 				owners.add(v.i)
 			}

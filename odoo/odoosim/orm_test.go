@@ -235,6 +235,16 @@ func TestCreateWriteUnlink(t *testing.T) {
 	if r["display_name"] != "Renamed SARL, B" {
 		t.Errorf("contact's display name after the parent's rename: %v", r["display_name"])
 	}
+	// complete_name: the commercial company if there is one, else the parent.
+	ids := o.must("res.partner", "create", []any{[]any{
+		map[string]any{"name": "Solo"},
+		map[string]any{"name": "", "type": "invoice", "parent_id": 5},
+	}}, nil)
+	kid := o.must("res.partner", "create", []any{map[string]any{"name": "Kid", "parent_id": ids.([]any)[0]}}, nil)
+	r2 := rows(t, o.must("res.partner", "read", []any{[]any{kid, ids.([]any)[1]}, []any{"display_name"}}, nil))
+	if r2[0]["display_name"] != "Solo, Kid" || r2[1]["display_name"] != "Paris Papeterie, Invoice Address" {
+		t.Errorf("complete names: %v", r2)
+	}
 	// Archiving hides it from search; active_test False finds it.
 	o.must("res.partner", "write", []any{[]any{14}, map[string]any{"active": false}}, nil)
 	if got := o.search("res.partner", D(L("name", "=", "A")), nil); len(got) != 0 {

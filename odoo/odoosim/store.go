@@ -161,19 +161,26 @@ func (x *db) stamp() string {
 	return x.now().UTC().Format("2006-01-02 15:04:05")
 }
 
+// completeName is res.partner's complete_name (Odoo 17 _get_complete_name):
+// a contact is shown as "Company, Contact", the company being its
+// commercial partner if that is a company, else its direct parent.
 func (x *db) completeName(p *Partner) string {
 	name := p.Name
-	if p.ParentID != 0 && !p.IsCompany {
-		top := p
-		for i := 0; i < 32 && top.ParentID != 0; i++ {
-			parent, ok := x.partners.get(top.ParentID).(*Partner)
-			if !ok {
-				break
-			}
-			top = parent
+	if p.ParentID != 0 {
+		if name == "" {
+			name = map[string]string{"invoice": "Invoice Address", "delivery": "Delivery Address",
+				"other": "Other Address"}[p.Type]
 		}
-		if top != p {
-			name = top.Name + ", " + name
+		if !p.IsCompany {
+			prefix := ""
+			// p is not a company and has a parent: its commercial partner is
+			// its parent's (p itself may not be stored yet).
+			if cp, ok := x.partners.get(x.commercialPartner(p.ParentID)).(*Partner); ok && cp.IsCompany {
+				prefix = cp.Name
+			} else if parent, ok := x.partners.get(p.ParentID).(*Partner); ok {
+				prefix = parent.Name
+			}
+			name = prefix + ", " + name
 		}
 	}
 	return strings.TrimSpace(name)
