@@ -52,6 +52,31 @@ func (c *conn) do(L *lua.LState, model, method string, args []any, kwargs map[st
 	return res
 }
 
+// send runs a write (create, write, unlink, a method not known to be
+// read-only) like do, and logs it as sent (see state.sent), failed or not.
+func (c *conn) send(L *lua.LState, model, method string, args []any, kwargs map[string]any, ids []int64, values any) any {
+	var res any
+	err := c.st.env.Block(func(ctx context.Context) error {
+		var err error
+		res, err = c.client.Call(ctx, model, method, args, kwargs)
+		return err
+	})
+	result := ""
+	if err == nil && method == "create" {
+		if created, idErr := odoo.AsIDs(res); idErr == nil {
+			result = idsString(created)
+			if len(created) == 1 {
+				result = fmt.Sprint(created[0])
+			}
+		}
+	}
+	c.st.sent(c.name, model, method, ids, values, result, err)
+	if err != nil {
+		c.fail(L, model, method, err)
+	}
+	return res
+}
+
 // fail raises err, naming the call when the error does not already.
 func (c *conn) fail(L *lua.LState, model, method string, err error) {
 	var ce *odoo.CallError
@@ -691,7 +716,7 @@ func (c *conn) create(L *lua.LState) int {
 		}
 		arg = l
 	}
-	v := c.do(L, model, "create", []any{arg}, nil)
+	v := c.send(L, model, "create", []any{arg}, nil, nil, arg)
 	if multi {
 		ids, err := odoo.AsIDs(v)
 		if err != nil {
@@ -733,7 +758,7 @@ func (c *conn) write(L *lua.LState) int {
 		L.Push(lua.LTrue)
 		return 1
 	}
-	c.do(L, model, "write", []any{ids, vals}, nil)
+	c.send(L, model, "write", []any{ids, vals}, nil, ids, vals)
 	L.Push(lua.LTrue)
 	return 1
 }
@@ -747,7 +772,7 @@ func (c *conn) unlink(L *lua.LState) int {
 		L.Push(lua.LTrue)
 		return 1
 	}
-	c.do(L, model, "unlink", []any{ids}, nil)
+	c.send(L, model, "unlink", []any{ids}, nil, ids, nil)
 	L.Push(lua.LTrue)
 	return 1
 }
@@ -790,18 +815,22 @@ func (c *conn) call(L *lua.LState) int {
 		}
 		kwargs = kw
 	}
+	var v any
 	if !odoo.IsReadOnly(method) {
 		var ids []int64
 		if len(args) > 0 {
 			ids, _ = odoo.AsIDs(args[0])
 		}
+		values := map[string]any{"args": args, "kwargs": kwargs}
 		if !c.mayWrite(L, model, method) || hasPlaceholder(ids) {
-			c.st.plan(model, method, ids, map[string]any{"args": args, "kwargs": kwargs}, "")
+			c.st.plan(model, method, ids, values, "")
 			L.Push(lua.LTrue)
 			return 1
 		}
+		v = c.send(L, model, method, args, kwargs, ids, values)
+	} else {
+		v = c.do(L, model, method, args, kwargs)
 	}
-	v := c.do(L, model, method, args, kwargs)
 	L.Push(luaconv.ToLua(L, v))
 	return 1
 }

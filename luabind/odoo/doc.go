@@ -85,6 +85,12 @@
 // of the same script may use them: writes and unlinks that name one are
 // planned, and read returns the planned values for them.
 //
+// Outside a dry run every write sent is logged as a line starting with
+// "sent: " (same shape as a plan line, plus the connection; a failed one at
+// level warn with its error). Odoo has no transaction across calls: when a
+// script fails half way, `etlhost exec --commit` lists these writes, which
+// stay applied, and keeps them in its audit trail.
+//
 // # Errors
 //
 // A fault from Odoo is raised as an error value (a table) with fields code,

@@ -34,8 +34,39 @@ func (st *state) placeholder(model string, vals map[string]any) int64 {
 // plan logs a write that a dry run does not send. The message starts with
 // "plan: "; the fields carry the model, method, ids and values for tools.
 func (st *state) plan(model, method string, ids []int64, values any, result string) {
+	msg, fields := writeLine("plan: ", model, method, ids, values, result)
+	if st.env.Log != nil {
+		st.env.Log.Log(luabind.LevelInfo, msg, fields)
+	}
+	st.applyPlanned(model, method, ids, values)
+}
+
+// sent logs a write that was sent to Odoo, in any run that is not a dry
+// run: a line at level info starting with "sent: ", with the same fields as
+// a plan line plus the connection. Odoo has no transaction across calls, so
+// `etlhost exec --commit` lists these lines when a script fails half way
+// (the writes before the failure stay applied) and keeps them in its audit
+// trail. A call that failed is logged at level warn with the error in the
+// field "error": Odoo may have applied it all the same (a method returning
+// None faults after its transaction committed; a timeout says nothing).
+func (st *state) sent(conn, model, method string, ids []int64, values any, result string, err error) {
+	msg, fields := writeLine("sent: ", model, method, ids, values, result)
+	fields["connection"] = conn
+	level := luabind.LevelInfo
+	if err != nil {
+		level = luabind.LevelWarn
+		msg += " failed"
+		fields["error"] = err.Error()
+	}
+	if st.env.Log != nil {
+		st.env.Log.Log(level, msg, fields)
+	}
+}
+
+// writeLine builds the message and fields of a plan or sent line.
+func writeLine(prefix, model, method string, ids []int64, values any, result string) (string, map[string]any) {
 	var b strings.Builder
-	b.WriteString("plan: ")
+	b.WriteString(prefix)
 	b.WriteString(method)
 	b.WriteString(" ")
 	b.WriteString(model)
@@ -58,10 +89,15 @@ func (st *state) plan(model, method string, ids []int64, values any, result stri
 	if values != nil {
 		fields["values"] = values
 	}
-	if st.env.Log != nil {
-		st.env.Log.Log(luabind.LevelInfo, b.String(), fields)
+	if result != "" {
+		fields["result"] = result
 	}
-	// Writes to planned records update what reads of them return.
+	return b.String(), fields
+}
+
+// applyPlanned makes planned writes and unlinks of planned records show in
+// later reads of them.
+func (st *state) applyPlanned(model, method string, ids []int64, values any) {
 	if method == "write" {
 		if m, ok := values.(map[string]any); ok {
 			for _, id := range ids {
