@@ -29,6 +29,12 @@
 // from Options.Data. Writes change it in memory. Snapshot returns a deep
 // copy for tests that compute expected results on their own.
 //
+// Authentication follows Odoo too: a bad password makes authenticate return
+// False (not a fault), and after Options.LoginFailures failures from one
+// address (default 5) even the right password gets False for
+// Options.LoginCooldown (default 60s); execute_kw checks the password (or
+// API key) on every call and is not subject to the cooldown.
+//
 // Knobs make it misbehave on purpose for tests of timeouts and retries:
 // SetLatency, FailEvery (HTTP 500), ResetEvery (TCP reset), Hang (no answer
 // until the client gives up) and Calls (how many object calls arrived).
