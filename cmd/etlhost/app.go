@@ -106,6 +106,12 @@ func (a *App) cliApp() *cli.App {
 	for _, add := range commandRegistry {
 		commands = append(commands, add(a))
 	}
+	for _, c := range commands {
+		// No `etlhost run help`: urfave/cli would share its global help
+		// command among Apps and race when tests run several at once
+		// (cliflags.go). `etlhost run --help` still works.
+		c.HideHelpCommand = true
+	}
 	app := &cli.App{
 		Name:    "etlhost",
 		Usage:   "run Lua ETL scripts side by side, each sandboxed under a timeout",
