@@ -3,6 +3,7 @@ package main
 // `etlhost test`: analysts' Lua tests, run in the scripts' own sandbox.
 
 import (
+	"context"
 	_ "embed" // the t object's LuaLS stub
 	"encoding/json"
 	"errors"
@@ -180,28 +181,46 @@ func findTestFiles(args []string) ([]string, error) {
 	return files, nil
 }
 
-// findLib is the script library for a test file: lib/ in the file's folder
-// or the nearest folder above it (a test of scripts/lib/money.lua lives in
-// scripts/lib and uses scripts/lib).
+// findLib is the script library for a test file: lib/ beside the file;
+// else the lib folder the file sits in (a test of scripts/lib/money.lua
+// lives in scripts/lib); else lib/ in the nearest folder above, up to the
+// working directory (never beyond it: /lib is not a script library).
 func findLib(file string) string {
+	isDir := func(p string) bool {
+		st, err := os.Stat(p)
+		return err == nil && st.IsDir()
+	}
+	cwd, err := filepath.Abs(".")
+	if err != nil {
+		return ""
+	}
+	rel := func(p string) string {
+		if r, err := filepath.Rel(cwd, p); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+		return p
+	}
 	dir, err := filepath.Abs(filepath.Dir(file))
 	if err != nil {
 		return ""
 	}
-	for {
-		if st, err := os.Stat(filepath.Join(dir, "lib")); err == nil && st.IsDir() {
-			rel, err := filepath.Rel(".", filepath.Join(dir, "lib"))
-			if err != nil {
-				return filepath.Join(dir, "lib")
-			}
-			return rel
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
+	if isDir(filepath.Join(dir, "lib")) {
+		return rel(filepath.Join(dir, "lib"))
 	}
+	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if filepath.Base(d) == "lib" {
+			return rel(d)
+		}
+	}
+	for d := filepath.Dir(dir); strings.HasPrefix(d, cwd) && filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if isDir(filepath.Join(d, "lib")) {
+			return rel(filepath.Join(d, "lib"))
+		}
+		if d == cwd {
+			break
+		}
+	}
+	return ""
 }
 
 // testOutcome is one test's result.
@@ -326,7 +345,7 @@ func (a *App) runTestFile(c *cli.Context, cfg *host.Config, path string, filter 
 	}
 	drv.mu.Lock()
 	defer drv.mu.Unlock()
-	if res := rep.Scripts[0]; res.Status != host.StatusOK {
+	if res := rep.Scripts[0]; res.Status != host.StatusOK && !drv.stopped {
 		out.Err = res.Error
 		if drv.cur != nil {
 			// The file stopped (time limit, Ctrl+C) inside this test.
@@ -377,6 +396,7 @@ type testDriver struct {
 	mu       sync.Mutex
 	cur      *testOutcome
 	curStart time.Time
+	stopped  bool // a test was stopped by the file's context: it says why
 }
 
 // stopTest is raised (as a Lua value) by t:fatal and t:skip.
@@ -451,6 +471,11 @@ func (d *testDriver) runOne(L *lua.LState, meta *lua.LTable, name string, f *lua
 	var ae *lua.ApiError
 	switch {
 	case err == nil:
+	case d.env.Ctx.Err() != nil:
+		// The file's time limit or Ctrl+C: say so, not how the VM noticed.
+		tc.Out = append(tc.Out, "stopped inside this test: "+context.Cause(d.env.Ctx).Error())
+		tc.Status = "fail"
+		d.stopped = true
 	case errors.As(err, &ae) && ae.Object == stopTest:
 	case errors.As(err, &ae):
 		tc.Out = append(tc.Out, "error: "+ae.Object.String())

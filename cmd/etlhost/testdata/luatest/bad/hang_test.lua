@@ -1,0 +1,7 @@
+function TestFirst(t) end
+
+function TestHangs(t)
+  while true do end
+end
+
+function TestNeverRuns(t) end
