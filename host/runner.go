@@ -78,6 +78,10 @@ type Runner struct {
 	LibDir string
 	// DryRun asks the modules to plan changes rather than make them.
 	DryRun bool
+	// Atomic asks the modules to make each script's database work atomic:
+	// committed only when the script ends without error, rolled back
+	// otherwise (`etlhost exec --commit`). See luabind.Env.Atomic.
+	Atomic bool
 	// Observer hears about the run (nil: nobody).
 	Observer Observer
 	// Now is the clock (nil: time.Now); tests inject theirs.
@@ -263,7 +267,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 
 	logs := &scriptLog{r: r, s: s, nowFun: r.now}
 	env := &luabind.Env{Ctx: ctx, Script: s.Name, Path: s.Path, Args: r.Args, Header: s.Header,
-		Log: logs, DryRun: r.DryRun}
+		Log: logs, DryRun: r.DryRun, Atomic: r.Atomic}
 	env.Deadline, _ = ctx.Deadline()
 	env.Stop = cancel
 	started := r.now()
