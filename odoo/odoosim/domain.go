@@ -516,7 +516,10 @@ func (c *compiler) hierarchy(op string, ids []int64, cm *model, parentField stri
 
 func (c *compiler) subSearch(co *model, domain []any, e *env) (*idSet, error) {
 	sub := &compiler{d: c.d, e: e, depth: c.depth}
-	recs, err := sub.d.searchRecs(sub, co, domain, searchOpts{})
+	// A subquery (id IN (SELECT ...)) has no ORDER BY: ordering by id
+	// spares sorting the comodel by its default order for a set of ids.
+	byID := []orderTerm{{f: co.field("id")}}
+	recs, err := sub.d.searchRecs(sub, co, domain, searchOpts{order: byID})
 	if err != nil {
 		return nil, err
 	}
