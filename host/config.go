@@ -48,6 +48,30 @@ type Config struct {
 	Run      RunSettings             `toml:"run"`
 	Postgres map[string]PostgresConn `toml:"postgres"`
 	Odoo     map[string]OdooConn     `toml:"odoo"`
+	// Audit says where committed fixes are recorded.
+	Audit AuditSettings `toml:"audit"`
+}
+
+// AuditSettings say where `etlhost exec --commit` and `etlhost repl
+// --commit` record the fixes they apply: who, when, the script's text and
+// hash, its arguments, every Odoo write sent and PostgreSQL statement
+// committed.
+//
+//	[audit]
+//	file = "/var/log/etlhost/audit.jsonl"   # --audit-file overrides it
+//	connection = "history"                  # also into etlhost_audit of [postgres.history]
+type AuditSettings struct {
+	// File is the JSON-lines file each record is appended to. Default:
+	// $XDG_STATE_HOME/etlhost/audit.jsonl, that is
+	// ~/.local/state/etlhost/audit.jsonl. The --audit-file flag overrides
+	// it.
+	File string `toml:"file"`
+	// Connection names a [postgres.NAME] connection whose database also
+	// receives each record, in the table etlhost_audit (created when
+	// missing, in the connection's current schema). Empty: the file only.
+	// The file and the table are opened before the fix runs: a fix whose
+	// record could not be kept does not run.
+	Connection string `toml:"connection"`
 }
 
 // RunSettings are defaults of `etlhost run`; flags override them.
@@ -196,6 +220,11 @@ func (cfg *Config) resolve(getenv func(string) string) error {
 			return &ConfigError{Path: where, Key: key + ".max_conns", Msg: "must be positive"}
 		}
 		cfg.Postgres[name] = c
+	}
+	if n := cfg.Audit.Connection; n != "" {
+		if _, ok := cfg.Postgres[n]; !ok {
+			return &ConfigError{Path: where, Key: "audit.connection", Msg: fmt.Sprintf("no [postgres.%s] connection is configured", n)}
+		}
 	}
 	for _, name := range sortedNames(cfg.Odoo) {
 		c := cfg.Odoo[name]
