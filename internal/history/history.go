@@ -1,0 +1,324 @@
+// Package history keeps etlhost's run history in PostgreSQL: one row per
+// run and one per script result, in tables of etlhost's own (schema
+// etlhost), so operators can see what ran, how long it took and how often
+// each script fails.
+//
+// The host process writes the history after each run, never the scripts:
+// timeouts, failures, crashes and interrupts are recorded like successes.
+// The schema is versioned; Open applies the migrations it lacks, under an
+// advisory lock so that runs starting together migrate once.
+//
+// It is a plain Go package on pgx, independent of the Lua host: the CLI
+// converts its reports into Runs.
+package history
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Schema is the PostgreSQL schema holding the history's tables.
+const Schema = "etlhost"
+
+// Limits on what one script result stores: errors carry tracebacks, and a
+// script may return a large table.
+const (
+	MaxErrorBytes  = 16 << 10
+	MaxResultBytes = 64 << 10
+)
+
+// Run is one `etlhost run`.
+type Run struct {
+	ID        int64         `json:"id"`
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"-"`
+	Status    string        `json:"status"` // ok | failed | cancelled
+	Hostname  string        `json:"hostname"`
+	Version   string        `json:"etlhost_version"`
+	Scripts   []ScriptRun   `json:"scripts"`
+}
+
+// MarshalJSON adds duration_ms.
+func (r Run) MarshalJSON() ([]byte, error) {
+	type plain Run
+	return json.Marshal(struct {
+		plain
+		DurationMS int64 `json:"duration_ms"`
+	}{plain(r), r.Duration.Milliseconds()})
+}
+
+// ScriptRun is one script's result within a run.
+type ScriptRun struct {
+	Name      string        `json:"name"`
+	Path      string        `json:"path"`
+	Status    string        `json:"status"` // ok | failed | timeout | cancelled
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"-"`
+	// Rows is the result's rows field when the script returned one.
+	Rows  *int64 `json:"rows,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Result is what the script returned, as JSON (nil when nothing or
+	// when larger than MaxResultBytes).
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// MarshalJSON adds duration_ms.
+func (s ScriptRun) MarshalJSON() ([]byte, error) {
+	type plain ScriptRun
+	return json.Marshal(struct {
+		plain
+		DurationMS int64 `json:"duration_ms"`
+	}{plain(s), s.Duration.Milliseconds()})
+}
+
+// Store is an open history database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at dsn and brings its history schema up
+// to date. Errors never contain the DSN's password.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The parse error may quote the DSN.
+		return nil, errors.New("the history database's connection string cannot be parsed")
+	}
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, scrub(fmt.Errorf("cannot connect to the history database: %w", err), cfg.ConnConfig.Password)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, scrub(err, cfg.ConnConfig.Password)
+	}
+	return s, nil
+}
+
+// scrub removes a password from an error's text. The result is a plain
+// error: the original is dropped with the secret it quotes.
+func scrub(err error, password string) error {
+	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), password, "xxxxx"))
+}
+
+// Close releases the connections.
+func (s *Store) Close() { s.pool.Close() }
+
+// Record writes a run and its scripts' results in one transaction and
+// returns the run's id.
+func (s *Store) Record(ctx context.Context, run *Run) (int64, error) {
+	var id int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO etlhost.runs (started_at, duration_ms, status, hostname, etlhost_version)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			run.StartedAt, run.Duration.Milliseconds(), run.Status, run.Hostname, run.Version).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("cannot record the run: %w", err)
+		}
+		rows := make([][]any, 0, len(run.Scripts))
+		for _, sr := range run.Scripts {
+			var result any
+			if len(sr.Result) > 0 && len(sr.Result) <= MaxResultBytes && json.Valid(sr.Result) {
+				result = string(sr.Result)
+			}
+			var errText any
+			if sr.Error != "" {
+				errText = truncateUTF8(sr.Error, MaxErrorBytes)
+			}
+			rows = append(rows, []any{id, sr.Name, sr.Path, sr.Status, sr.StartedAt, sr.Duration.Milliseconds(), sr.Rows, errText, result})
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{Schema, "script_runs"},
+			[]string{"run_id", "script", "path", "status", "started_at", "duration_ms", "rows", "error", "result"},
+			pgx.CopyFromRows(rows))
+		if err != nil {
+			return fmt.Errorf("cannot record the scripts' results: %w", err)
+		}
+		return nil
+	})
+	return id, err
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 {
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}
+
+// Query selects history: the Last runs (default 20), only those that ran
+// Script when it is set.
+type Query struct {
+	Last   int
+	Script string
+}
+
+func (q Query) last() int {
+	if q.Last <= 0 {
+		return 20
+	}
+	return q.Last
+}
+
+// Runs returns the most recent runs, newest first, with their scripts'
+// results (all of them, or only Script's).
+func (s *Store) Runs(ctx context.Context, q Query) ([]Run, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.id, r.started_at, r.duration_ms, r.status, r.hostname, r.etlhost_version
+		FROM etlhost.runs r
+		WHERE $1 = '' OR EXISTS (SELECT 1 FROM etlhost.script_runs s WHERE s.run_id = r.id AND s.script = $1)
+		ORDER BY r.started_at DESC, r.id DESC LIMIT $2`, q.Script, q.last())
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the runs: %w", err)
+	}
+	var runs []Run
+	index := map[int64]int{}
+	for rows.Next() {
+		var r Run
+		var ms int64
+		if err := rows.Scan(&r.ID, &r.StartedAt, &ms, &r.Status, &r.Hostname, &r.Version); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("cannot read the runs: %w", err)
+		}
+		r.Duration = time.Duration(ms) * time.Millisecond
+		index[r.ID] = len(runs)
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the runs: %w", err)
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(runs))
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT run_id, script, path, status, started_at, duration_ms, rows, coalesce(error, ''), result
+		FROM etlhost.script_runs WHERE run_id = ANY($1) AND ($2 = '' OR script = $2)
+		ORDER BY run_id, started_at + duration_ms * interval '1 millisecond', script`, ids, q.Script)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the scripts' results: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sr ScriptRun
+		var runID, ms int64
+		var result []byte
+		if err := rows.Scan(&runID, &sr.Name, &sr.Path, &sr.Status, &sr.StartedAt, &ms, &sr.Rows, &sr.Error, &result); err != nil {
+			return nil, fmt.Errorf("cannot read the scripts' results: %w", err)
+		}
+		sr.Duration = time.Duration(ms) * time.Millisecond
+		if result != nil {
+			sr.Result = json.RawMessage(result)
+		}
+		r := &runs[index[runID]]
+		r.Scripts = append(r.Scripts, sr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the scripts' results: %w", err)
+	}
+	return runs, nil
+}
+
+// ScriptStats sums up one script's most recent results.
+type ScriptStats struct {
+	Name string `json:"name"`
+	// Runs is how many results the figures cover (at most Query.Last).
+	Runs     int `json:"runs"`
+	Failures int `json:"failures"` // results that were not ok
+	// FailureRate is Failures / Runs.
+	FailureRate float64    `json:"failure_rate"`
+	LastStatus  string     `json:"last_status"`
+	LastRun     time.Time  `json:"last_run"`
+	LastSuccess *time.Time `json:"last_success,omitempty"` // over the whole history
+	// Durations of the recent results, newest first.
+	Durations []time.Duration `json:"-"`
+	// Average and longest of Durations over the results that were ok.
+	AvgOK, MaxOK time.Duration `json:"-"`
+}
+
+// MarshalJSON writes durations in milliseconds.
+func (s ScriptStats) MarshalJSON() ([]byte, error) {
+	type plain ScriptStats
+	ms := make([]int64, len(s.Durations))
+	for i, d := range s.Durations {
+		ms[i] = d.Milliseconds()
+	}
+	return json.Marshal(struct {
+		plain
+		DurationsMS []int64 `json:"durations_ms"`
+		AvgOKMS     int64   `json:"avg_ok_ms"`
+		MaxOKMS     int64   `json:"max_ok_ms"`
+	}{plain(s), ms, s.AvgOK.Milliseconds(), s.MaxOK.Milliseconds()})
+}
+
+// Scripts returns, for each script (or only Script), figures over its Last
+// most recent results, by name.
+func (s *Store) Scripts(ctx context.Context, q Query) ([]ScriptStats, error) {
+	rows, err := s.pool.Query(ctx, `
+		WITH recent AS (
+			SELECT script, status, started_at, duration_ms,
+			       row_number() OVER (PARTITION BY script ORDER BY started_at DESC, run_id DESC) AS n
+			FROM etlhost.script_runs WHERE $1 = '' OR script = $1
+		)
+		SELECT r.script,
+		       array_agg(r.status ORDER BY r.n),
+		       array_agg(r.duration_ms ORDER BY r.n),
+		       (SELECT max(started_at + duration_ms * interval '1 millisecond') FROM etlhost.script_runs o
+		         WHERE o.script = r.script AND o.status = 'ok'),
+		       max(r.started_at + r.duration_ms * interval '1 millisecond') FILTER (WHERE r.n = 1)
+		FROM recent r WHERE r.n <= $2
+		GROUP BY r.script ORDER BY r.script`, q.Script, q.last())
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the scripts' history: %w", err)
+	}
+	defer rows.Close()
+	var out []ScriptStats
+	for rows.Next() {
+		var st ScriptStats
+		var statuses []string
+		var ms []int64
+		if err := rows.Scan(&st.Name, &statuses, &ms, &st.LastSuccess, &st.LastRun); err != nil {
+			return nil, fmt.Errorf("cannot read the scripts' history: %w", err)
+		}
+		st.Runs = len(statuses)
+		st.LastStatus = statuses[0]
+		var okSum time.Duration
+		okN := 0
+		for i, status := range statuses {
+			d := time.Duration(ms[i]) * time.Millisecond
+			st.Durations = append(st.Durations, d)
+			if status != "ok" {
+				st.Failures++
+				continue
+			}
+			okSum += d
+			okN++
+			st.MaxOK = max(st.MaxOK, d)
+		}
+		if okN > 0 {
+			st.AvgOK = okSum / time.Duration(okN)
+		}
+		st.FailureRate = float64(st.Failures) / float64(st.Runs)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
