@@ -1,6 +1,7 @@
 package odoosim
 
 import (
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -102,27 +103,59 @@ func mentionsActive(domain []any) bool {
 	return false
 }
 
-// idLowerBound finds ('id', '>', n) or ('id', '>=', n) in a domain made only
-// of terms (an implicit AND), so that paging by id starts where it should.
-func idLowerBound(domain []any) int64 {
-	lb := int64(1)
+// idBounds finds the terms on id of a domain made only of terms (an
+// implicit AND) — ('id', '>', n), '>=', '<', '<=', '=' and 'in' with a list
+// of ids — and returns the range [lb, ub) that holds every record that can
+// match, as PostgreSQL's index on id narrows such a search: paging by id
+// starts where it should, and reading a chunk of ids with ('id', 'in', ids)
+// does not scan the whole table. The domain is still evaluated on each
+// record of the range.
+func idBounds(domain []any) (lb, ub int64) {
+	lb, ub = 1, math.MaxInt64
 	for _, t := range domain {
 		l, ok := t.([]any)
 		if !ok {
-			return 1
+			return 1, math.MaxInt64
 		}
-		if len(l) == 3 && l[0] == "id" {
-			if n, ok := l[2].(int64); ok {
-				switch l[1] {
-				case ">":
-					lb = max(lb, n+1)
-				case ">=":
-					lb = max(lb, n)
+		if len(l) != 3 || l[0] != "id" {
+			continue
+		}
+		switch v := l[2].(type) {
+		case int64:
+			if v == math.MaxInt64 || v == math.MinInt64 {
+				continue // no bound worth the overflow
+			}
+			switch l[1] {
+			case ">":
+				lb = max(lb, v+1)
+			case ">=":
+				lb = max(lb, v)
+			case "<":
+				ub = min(ub, v)
+			case "<=":
+				ub = min(ub, v+1)
+			case "=":
+				lb, ub = max(lb, v), min(ub, v+1)
+			}
+		case []any:
+			if l[1] != "in" || len(v) == 0 {
+				continue
+			}
+			lo, hi, ints := int64(math.MaxInt64), int64(math.MinInt64), true
+			for _, e := range v {
+				n, ok := e.(int64)
+				if !ok {
+					ints = false
+					break
 				}
+				lo, hi = min(lo, n), max(hi, n)
+			}
+			if ints && hi < math.MaxInt64 {
+				lb, ub = max(lb, lo), min(ub, hi+1)
 			}
 		}
 	}
-	return lb
+	return lb, ub
 }
 
 // searchRecs is _search + the fetch: the records of m matching domain,
@@ -149,9 +182,10 @@ func (x *db) searchRecs(c *compiler, m *model, domain []any, o searchOpts) ([]re
 		active = m.field("active")
 	}
 	t := x.tables[m.name]
-	lb := idLowerBound(domain)
+	lb, ub := idBounds(domain)
+	ub = min(ub, int64(len(t.recs)))
 	var out []rec
-	for i := lb; i < int64(len(t.recs)); i++ {
+	for i := lb; i < ub; i++ {
 		r := t.recs[i]
 		if r == nil {
 			continue
