@@ -50,6 +50,22 @@ type Config struct {
 	Odoo     map[string]OdooConn     `toml:"odoo"`
 	// Audit says where committed fixes are recorded.
 	Audit AuditSettings `toml:"audit"`
+	// History says where `etlhost run` records runs.
+	History HistorySettings `toml:"history"`
+}
+
+// HistorySettings turn on the run history:
+//
+//	[history]
+//	connection = "default"   # a [postgres.NAME] connection (or ETLHOST_PG_DSN's default)
+//
+// With a connection named, every `etlhost run` records the run and each
+// script's result (status, duration, error, rows) in that database's schema
+// etlhost, created and migrated automatically; `etlhost history` reads it.
+// Empty (the default): nothing is recorded unless `run --history` is given,
+// which uses the default connection.
+type HistorySettings struct {
+	Connection string `toml:"connection"`
 }
 
 // AuditSettings say where `etlhost exec --commit` and `etlhost repl
@@ -220,6 +236,11 @@ func (cfg *Config) resolve(getenv func(string) string) error {
 			return &ConfigError{Path: where, Key: key + ".max_conns", Msg: "must be positive"}
 		}
 		cfg.Postgres[name] = c
+	}
+	if n := cfg.History.Connection; n != "" {
+		if _, ok := cfg.Postgres[n]; !ok {
+			return &ConfigError{Path: where, Key: "history.connection", Msg: fmt.Sprintf("no [postgres.%s] connection is configured", n)}
+		}
 	}
 	if n := cfg.Audit.Connection; n != "" {
 		if _, ok := cfg.Postgres[n]; !ok {
