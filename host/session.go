@@ -123,6 +123,24 @@ func (s *Session) Eval(code string) (vals []lua.LValue, err error) {
 	return vals, nil
 }
 
+// Tostring is tostring(v) for a value Eval returned: what its __tostring
+// metamethod gives, with custom true, when it has one (an error in the
+// metamethod is shown in the string); v.String() otherwise. A REPL uses it
+// to show values of modules (connections, error tables) as they describe
+// themselves.
+func (s *Session) Tostring(v lua.LValue) (str string, custom bool) {
+	mm := s.L.GetMetaField(v, "__tostring")
+	if mm == lua.LNil || s.closed {
+		return v.String(), false
+	}
+	top := s.L.GetTop()
+	defer s.L.SetTop(top)
+	if err := s.L.CallByParam(lua.P{Fn: mm, NRet: 1, Protect: true}, v); err != nil {
+		return "<__tostring failed: " + firstLines(err.Error(), 1) + ">", true
+	}
+	return lua.LVAsString(s.L.Get(-1)), true
+}
+
 // Err is why the session ended (nil while it goes on).
 func (s *Session) Err() error {
 	if s.ctx.Err() != nil {

@@ -258,3 +258,23 @@ func TestRunnerAtomic(t *testing.T) {
 		t.Fatal("Env.Atomic not set")
 	}
 }
+
+func TestSessionTostring(t *testing.T) {
+	t.Parallel()
+	s := newTestSession(t, context.Background(), &Runner{Modules: stdModules()})
+	vals, err := s.Eval(`setmetatable({}, {__tostring = function() return "custom" end}),
+		setmetatable({}, {__tostring = function() error("broken") end}), 12, {}`)
+	if err != nil || len(vals) != 4 {
+		t.Fatal(vals, err)
+	}
+	cases := []struct {
+		want   string
+		custom bool
+	}{{"custom", true}, {"<__tostring failed: ", true}, {"12", false}, {"table: ", false}}
+	for i, tc := range cases {
+		got, custom := s.Tostring(vals[i])
+		if !strings.HasPrefix(got, tc.want) || custom != tc.custom {
+			t.Errorf("value %d: %q %v, want %q %v", i, got, custom, tc.want, tc.custom)
+		}
+	}
+}
