@@ -84,9 +84,10 @@ type AuditSettings struct {
 	File string `toml:"file"`
 	// Connection names a [postgres.NAME] connection whose database also
 	// receives each record, in the table etlhost_audit (created when
-	// missing, in the connection's current schema). Empty: the file only.
-	// The file and the table are opened before the fix runs: a fix whose
-	// record could not be kept does not run.
+	// missing, in the connection's current schema). Empty: the [history]
+	// connection when one is set, else the file only. The file and the
+	// table are opened before the fix runs: a fix whose record could not be
+	// kept does not run.
 	Connection string `toml:"connection"`
 }
 

@@ -44,8 +44,8 @@ With --commit the script applies its changes: Odoo writes are allowed for this r
 its PostgreSQL work is committed only if it ends without error. A script that fails half
 way commits nothing in PostgreSQL; Odoo has no transaction across calls, so the writes it
 had already sent are listed. Each commit is recorded in the audit trail (--audit-file,
-default ~/.local/state/etlhost/audit.jsonl, and the [audit] connection's etlhost_audit
-table): who, when, the script and its SHA-256, the arguments, every write and statement.
+default ~/.local/state/etlhost/audit.jsonl, and the table etlhost_audit of the [audit]
+connection, or else of the [history] connection): who, when, the script and its SHA-256, the arguments, every write and statement.
 
 Before committing, when stdin is a terminal (or with --confirm), etlhost first runs the
 dry run, shows the plan and asks for confirmation when it holds more than --confirm-over
@@ -199,7 +199,7 @@ func (a *App) execAction(c *cli.Context) error {
 	}
 	where := trail.Path()
 	if trail.HasTable() {
-		where += " and table " + audit.Table + " (" + cfg.Audit.Connection + ")"
+		where += " and table " + audit.Table + " (" + trail.Connection() + ")"
 	}
 	fmt.Fprintf(a.Stderr, "etlhost: recorded in the audit trail: %s\n", where)
 	return &exitError{code: resultCode(res)}
@@ -304,7 +304,11 @@ func (a *App) openAudit(c *cli.Context, cfg *host.Config) (*audit.Trail, error) 
 		}
 	}
 	o := audit.Options{File: file}
-	if name := cfg.Audit.Connection; name != "" {
+	name := cfg.Audit.Connection
+	if name == "" {
+		name = cfg.History.Connection
+	}
+	if name != "" {
 		o.DSN, o.ConnName = cfg.Postgres[name].DSN, name
 	}
 	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
@@ -367,6 +371,13 @@ type changeLog struct {
 // one (or a line about the script-wide transaction, which the summary
 // says in its own words).
 func (c *changeLog) observe(l host.LogLine) bool {
+	_, handled := c.record(l)
+	return handled
+}
+
+// record is observe that also returns the change recorded (nil for the
+// lines about the script-wide transaction).
+func (c *changeLog) record(l host.LogLine) (*change, bool) {
 	f := l.Fields
 	var ch change
 	switch {
@@ -381,16 +392,16 @@ func (c *changeLog) observe(l host.LogLine) bool {
 		c.mu.Lock()
 		c.committed[str(f["connection"])] = true
 		c.mu.Unlock()
-		return true
+		return nil, true
 	case strings.HasPrefix(l.Msg, "plan: "):
-		return true
+		return nil, true
 	default:
-		return false
+		return nil, false
 	}
 	c.mu.Lock()
 	c.list = append(c.list, ch)
 	c.mu.Unlock()
-	return true
+	return &ch, true
 }
 
 func odooWrite(f map[string]any) *audit.OdooWrite {

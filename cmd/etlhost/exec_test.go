@@ -239,7 +239,9 @@ func TestExecCommitFailsHalfWay(t *testing.T) {
 	t.Parallel()
 	b := setupFix(t)
 	first := b.sim.Sim().Snapshot().Partners[0].ID
-	out := runIn(t, b.env, "", "exec", "--commit", "--arg", "fail=yes", b.script(t))
+	// Without an [audit] connection the record goes to the [history] one.
+	cfg := write(t, b.dir, "etlhost.toml", "[postgres.default]\ndsn_env = \"ETLHOST_PG_DSN\"\n[history]\nconnection = \"default\"\n")
+	out := runIn(t, b.env, "", "exec", "--commit", "--config", cfg, "--arg", "fail=yes", b.script(t))
 	if out.code != ExitFailed {
 		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
 	}
@@ -267,6 +269,10 @@ func TestExecCommitFailsHalfWay(t *testing.T) {
 	if len(recs) != 1 || recs[0].Status != "failed" || !strings.Contains(recs[0].Error, "half way") ||
 		len(recs[0].OdooWrites) != 3 || len(recs[0].Statements) != 0 {
 		t.Fatalf("audit records %+v", recs)
+	}
+	rows := pgtest.QueryRows(t, b.dsn, "SELECT status, jsonb_array_length(odoo_writes), jsonb_array_length(pg_statements) FROM etlhost_audit")
+	if fmt.Sprint(rows) != "[[failed 3 0]]" {
+		t.Errorf("audit table: %v", rows)
 	}
 	b.noSecrets(t, out.stdout, out.stderr)
 }

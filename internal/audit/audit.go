@@ -236,6 +236,14 @@ func (t *Trail) Path() string { return t.path }
 // HasTable reports whether records also go to the history database.
 func (t *Trail) HasTable() bool { return t.conn != nil }
 
+// Connection is the name of the history connection ("" without a table).
+func (t *Trail) Connection() string {
+	if t.conn == nil {
+		return ""
+	}
+	return t.name
+}
+
 // Append writes rec to the file (synced to disk) and to the table. Both are
 // attempted; the error names what failed.
 func (t *Trail) Append(ctx context.Context, rec *Record) error {
