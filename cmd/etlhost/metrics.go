@@ -177,7 +177,7 @@ func renderMetrics(rep *host.Report, prevSuccess map[string]float64) []byte {
 	family := func(name, typ, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 	}
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	ts := func(t time.Time) string { return num(float64(t.UnixMilli()) / 1000) }
 	bool01 := func(b bool) string {
 		if b {
