@@ -23,12 +23,12 @@ local erp, db = odoo.connect(), pg.connect()
 -- Side by side: the reference data, the table, and the unpaid bills.
 local reference = task.spawn(lookup.reference, erp)
 local created = task.spawn(tables.create, db, TABLE)
-local bills = fetch.all(erp, "account.move", {
+local bills = erp:search_read("account.move", {
   { "move_type", "=", "in_invoice" },
   { "state", "=", "posted" },
   { "payment_state", "in", { "not_paid", "partial" } },
-}, { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-  "amount_total", "amount_residual" })
+}, fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
+  "amount_total", "amount_residual" }))
 local vendors = lookup.partners(erp, lookup.ids(bills, "partner_id"))
 local ref = task.wait(reference)
 task.wait(created)

@@ -26,25 +26,29 @@ local TABLE = "achats_locaux_echeance"
 local UNPAID = { "not_paid", "partial" }
 local erp, db = odoo.connect(), pg.connect()
 
+local function unpaid_bills()
+  return erp:search_read("account.move", {
+    { "move_type", "=", "in_invoice" },
+    { "state", "=", "posted" },
+    { "payment_state", "in", UNPAID },
+  }, fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
+    "amount_total", "amount_residual" }))
+end
+
 -- Side by side: the reference data, the table, the unpaid bills and their
 -- open installments.
 local reference = task.spawn(lookup.reference, erp)
 local created = task.spawn(tables.create, db, TABLE)
-local unpaid_bills = task.spawn(fetch.all, erp, "account.move", {
-  { "move_type", "=", "in_invoice" },
-  { "state", "=", "posted" },
-  { "payment_state", "in", UNPAID },
-}, { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-  "amount_total", "amount_residual" })
-local installments = fetch.all(erp, "account.move.line", {
+local bills_task = task.spawn(unpaid_bills)
+local installments = erp:search_read("account.move.line", {
   { "move_id.move_type", "=", "in_invoice" },
   { "parent_state", "=", "posted" },
   { "move_id.payment_state", "in", UNPAID },
   { "account_id.account_type", "=", "liability_payable" },
   { "reconciled", "=", false },
   { "amount_residual", "!=", 0 },
-}, { "move_id", "date_maturity", "amount_residual" })
-local bills = task.wait(unpaid_bills)
+}, fetch.pages({ "move_id", "date_maturity", "amount_residual" }))
+local bills = task.wait(bills_task)
 local vendors = lookup.partners(erp, lookup.ids(bills, "partner_id"))
 local ref = task.wait(reference)
 task.wait(created)

@@ -24,12 +24,12 @@ local erp, db = odoo.connect(), pg.connect()
 -- Side by side: the reference data, the table, and the unpaid invoices.
 local reference = task.spawn(lookup.reference, erp)
 local created = task.spawn(tables.create, db, TABLE)
-local invoices = fetch.all(erp, "account.move", {
+local invoices = erp:search_read("account.move", {
   { "move_type", "=", "out_invoice" },
   { "state", "=", "posted" },
   { "payment_state", "in", { "not_paid", "partial" } },
-}, { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-  "amount_total", "amount_residual" })
+}, fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
+  "amount_total", "amount_residual" }))
 local customers = lookup.partners(erp, lookup.ids(invoices, "partner_id"))
 local ref = task.wait(reference)
 task.wait(created)

@@ -57,6 +57,7 @@ Examples:
 			&cli.DurationFlag{Name: "latency", Usage: "latency the simulator adds to every call, like 5ms"},
 			&cli.StringFlag{Name: "scripts", Usage: "folder of the ETL scripts, with lib/ inside (default: scripts/ of the repository)"},
 			&cli.IntFlag{Name: "rows", Value: 5, Usage: "rows of each table to show"},
+			&cli.IntFlag{Name: "odoo-max-in-flight", Value: 8, Usage: "Odoo requests in flight at once, shared by all scripts (max_in_flight)"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "at most `N` scripts at once (default: all)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "time limit per script (default: 10m)"},
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable by scripts as etl.args.key (repeatable)"},
@@ -72,8 +73,8 @@ func (a *App) demoAction(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return usageErr("demo takes no arguments (got %q); use --scripts DIR", c.Args().First())
 	}
-	if c.Int("moves") < 0 || c.Int("rows") < 0 || c.Int("reps") < 1 {
-		return usageErr("--moves and --rows cannot be negative, --reps must be at least 1")
+	if c.Int("moves") < 0 || c.Int("rows") < 0 || c.Int("odoo-max-in-flight") < 0 || c.Int("reps") < 1 {
+		return usageErr("--moves, --rows and --odoo-max-in-flight cannot be negative, --reps must be at least 1")
 	}
 	if c.Bool("bench") && c.IsSet("jobs") {
 		return usageErr("--bench sets --jobs itself")
@@ -100,6 +101,7 @@ func (a *App) demoAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	env.maxInFlight = c.Int("odoo-max-in-flight")
 	if c.Bool("bench") {
 		return a.demoBench(c, env, dir, paths)
 	}
@@ -116,9 +118,11 @@ func (a *App) demoAction(c *cli.Context) error {
 
 // demoEnv is what the demo started: stop it with close.
 type demoEnv struct {
-	dsn    string
-	stopPG func() error
-	sim    *odoosim.Server
+	// maxInFlight is the Odoo connection's max_in_flight (0: the default).
+	maxInFlight int
+	dsn         string
+	stopPG      func() error
+	sim         *odoosim.Server
 }
 
 // startDemo starts PostgreSQL and the simulator. On error, the returned env
@@ -177,6 +181,9 @@ func (e *demoEnv) config(scriptsDir string) *host.Config {
 		panic("demo configuration: " + err.Error()) // built here: cannot be wrong
 	}
 	cfg.Run.Lib = filepath.Join(scriptsDir, "lib")
+	oc := cfg.Odoo["default"]
+	oc.MaxInFlight = e.maxInFlight
+	cfg.Odoo["default"] = oc
 	return cfg
 }
 

@@ -1,20 +1,17 @@
--- fetch: every record matching a domain, several pages at a time.
+-- fetch: how the ETL jobs page through Odoo.
 --
 --   local fetch = require("fetch")
---   local bills = fetch.all(erp, "account.move", domain, {"name", "partner_id"})
+--   local bills = erp:search_read("account.move", domain, fetch.pages({"name", "partner_id"}))
 --
--- One call finds the ids of the matching records; then pages of `batch`
--- of them are read side by side, `concurrency` at a time, each page through
--- the domain again (so a record that stopped matching in between is left
--- out). Every record comes back exactly once, in id order. Run arguments
--- set the defaults for every job of a run:
+-- fetch.pages(fields) is the options of search_read: those fields, pages of
+-- `batch` rows ordered by id, `concurrency` pages fetched side by side by
+-- the odoo module (every row exactly once, in id order). Run arguments set
+-- them for every job of a run:
 --
 --   etlhost run --arg batch=500 --arg concurrency=2 scripts/*.lua
 --
--- concurrency=1 reads page after page with the odoo module's own paging
--- (search_read with opts.batch), without light threads.
+-- concurrency=1 fetches one page after the other.
 
-local task = require("task")
 local etl = require("etl")
 
 local M = {}
@@ -30,35 +27,10 @@ end
 M.batch = positive_arg("batch", 1000)
 M.concurrency = positive_arg("concurrency", 4)
 
--- terms first, then the domain's, all ANDed (Odoo ANDs the top-level
--- terms; the id terms first let the server skip other records early).
-local function with_terms(domain, ...)
-  local out = { ... }
-  for _, term in ipairs(domain) do out[#out + 1] = term end
-  return out
-end
-
--- all returns the rows of `model` matching `domain`, with `fields`.
--- opts (optional): context (Odoo context), batch, concurrency.
-function M.all(erp, model, domain, fields, opts)
-  opts = opts or {}
-  local batch = opts.batch or M.batch
-  local concurrency = opts.concurrency or M.concurrency
-  if concurrency <= 1 then
-    return erp:search_read(model, domain, { fields = fields, batch = batch, context = opts.context })
-  end
-
-  local ids = erp:search(model, domain, { order = "id", context = opts.context })
-  local pages = task.map(M.chunks(ids, batch), function(page_ids)
-    return erp:search_read(model, with_terms(domain, { "id", "in", page_ids }, { "id", ">=", page_ids[1] }),
-      { fields = fields, order = "id", limit = #page_ids, context = opts.context })
-  end, { concurrency = concurrency })
-
-  local rows = {}
-  for _, page in ipairs(pages) do
-    for _, row in ipairs(page) do rows[#rows + 1] = row end
-  end
-  return rows
+-- pages returns search_read options reading `fields` page by page;
+-- context (optional) is the Odoo context.
+function M.pages(fields, context)
+  return { fields = fields, batch = M.batch, concurrency = M.concurrency, context = context }
 end
 
 -- chunks cuts a list into lists of at most n items.

@@ -27,7 +27,7 @@ local bills = erp:search_read("account.move", {
   { "state", "=", "posted" },
   { "payment_state", "in", UNPAID },
 }, { fields = { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-  "amount_total", "amount_residual" }, batch = batch })
+  "amount_total", "amount_residual" }, batch = batch, concurrency = 1 })
 local installments = erp:search_read("account.move.line", {
   { "move_id.move_type", "=", "in_invoice" },
   { "parent_state", "=", "posted" },
@@ -35,7 +35,7 @@ local installments = erp:search_read("account.move.line", {
   { "account_id.account_type", "=", "liability_payable" },
   { "reconciled", "=", false },
   { "amount_residual", "!=", 0 },
-}, { fields = { "move_id", "date_maturity", "amount_residual" }, batch = batch })
+}, { fields = { "move_id", "date_maturity", "amount_residual" }, batch = batch, concurrency = 1 })
 
 local ids, seen = {}, {}
 for _, b in ipairs(bills) do

@@ -25,7 +25,7 @@ local invoices = erp:search_read("account.move", {
   { "state", "=", "posted" },
   { "payment_state", "in", { "not_paid", "partial" } },
 }, { fields = { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-  "amount_total", "amount_residual" }, batch = tonumber(require("etl").arg("batch", "1000")) })
+  "amount_total", "amount_residual" }, batch = tonumber(require("etl").arg("batch", "1000")), concurrency = 1 })
 
 local ids, seen = {}, {}
 for _, inv in ipairs(invoices) do
