@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/host"
+)
+
+// TestReplStdin: the REPL evaluates lines fed on stdin: multi-line input,
+// expressions and =expr, pretty-printed tables, errors that leave the
+// session (and its globals) alive, dot commands.
+func TestReplStdin(t *testing.T) {
+	t.Parallel()
+	input := strings.Join([]string{
+		`x = {b = 1, a = {1, 2, "three"}, ["not ident"] = true, [10] = 5, ["end"] = 0}`,
+		`x`,
+		`=x.a[3]`,
+		`function add(a, b)`,
+		`  return a + b`,
+		`end`,
+		`add(2, 3)`,
+		`error("boom")`,
+		`local function f() error("deep") end`, // a local dies with its input
+		`f()`,
+		`for i = 1, 2 do print("line", i) end`,
+		`1, "two", nil`,
+		`t = {`,
+		`  n = 1,`,
+		`}`,
+		`t.n + add(1, 1)`,
+		`.help`,
+		`.nope`,
+		`io, os.exit`,
+		`json.encode({z = 1})`,
+		`etl.args.who`,
+		`string.rep("é", 150)`,
+		`{{id = 1, name = "a"}, {id = 2, name = "` + strings.Repeat("b", 60) + `"}}`,
+		`local deep = {}; local c = deep; for i = 1, 10 do c.next = {}; c = c.next end; return deep`,
+		`local big = {}; for i = 1, 60 do big[i] = i end; return big`,
+		`local cyc = {}; cyc.self = cyc; return cyc`,
+		`setmetatable({}, {__tostring = function() return "<custom>" end})`,
+		`print`,
+		`for i = 1, 3 do`, // never finished
+	}, "\n") + "\n"
+	out := runIn(t, nil, input, "repl", "--arg", "who=tester")
+	if out.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
+	}
+	mustContain(t, "stdout", out.stdout,
+		`{[10] = 5, a = {1, 2, "three"}, b = 1, ["end"] = 0, ["not ident"] = true}`+"\n",
+		"\"three\"\n",
+		"5\n",
+		"line\t1\nline\t2\n",
+		"1\t\"two\"\tnil\n",
+		"3\n",
+		".exit     leave",
+		"nil\tnil\n",
+		`"{\"z\":1}"`+"\n",
+		"\"tester\"\n",
+		`"`+strings.Repeat("é", 100)+`"…(300 bytes)`,
+		"{\n  {id = 1, name = \"a\"},\n  {id = 2, name = \""+strings.Repeat("b", 60)+"\"}\n}\n",
+		"{next = {next = {next = {next = {…}}}}}\n",
+		"{\n  1, 2, 3, 4, 5,",
+		"48, 49, 50,\n  … (10 more)\n}\n",
+		"{self = <cycle>}\n",
+		"<custom>\n",
+		"<function>\n",
+	)
+	mustContain(t, "stderr", out.stderr,
+		"etlhost repl (dry run",
+		"repl:1: boom\n",
+		"repl:1: attempt to call a non-function object",
+		"unknown command .nope",
+		"the last input was not finished; it was not run",
+	)
+	if strings.Contains(out.stderr, "stack traceback") {
+		t.Errorf("a traceback that names only the input is noise:\n%s", out.stderr)
+	}
+}
+
+// TestReplDryRun: a dry session against the simulator and PostgreSQL shows
+// each planned change, lets later inputs see earlier PostgreSQL changes and
+// placeholder ids, and changes nothing.
+func TestReplDryRun(t *testing.T) {
+	t.Parallel()
+	b := setupFix(t)
+	first := b.sim.Sim().Snapshot().Partners[0].ID
+	input := strings.Join([]string{
+		`erp, db = odoo.connect(), pg.connect()`,
+		fmt.Sprintf(`erp:write("res.partner", {%d}, {city = "Arras"})`, first),
+		`id = erp:create("res.partner", {name = "Fix SARL"})`,
+		`id`,
+		`erp:read("res.partner", id, {"name"}).name`,
+		`db:exec("UPDATE report SET status = 'fixed' WHERE status = 'broken'")`,
+		`db:query_row("SELECT count(*) AS n FROM report WHERE status = 'fixed'")`,
+		`db:query("SELECT id, status FROM report ORDER BY id LIMIT 2")`,
+	}, "\n") + "\n"
+	out := runIn(t, b.env, input, "repl")
+	if out.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
+	}
+	mustContain(t, "stdout", out.stdout,
+		fmt.Sprintf(`plan  odoo  write res.partner ids=[%d] values={"city":"Arras"}`, first),
+		`plan  odoo  create res.partner values={"name":"Fix SARL"} -> -1`,
+		"-1\n",
+		"\"Fix SARL\"\n",
+		`plan  pg    exec UPDATE report SET status = 'fixed' WHERE status = 'broken'  rows=2`,
+		"{n = 2}\t{\"n\"}\n",
+		`{{id = 1, status = "fixed"}, {id = 2, status = "fixed"}}`+"\t"+`{"id", "status"}`,
+	)
+	mustContain(t, "stderr", out.stderr, "Dry run: nothing was changed (4 changes planned).")
+	if b.report(t) != reportBefore || b.partnerNamed("Fix SARL") != nil || b.partner(first).City == "Arras" {
+		t.Fatal("a dry session changed data")
+	}
+}
+
+func TestReplUsage(t *testing.T) {
+	t.Parallel()
+	out := runIn(t, nil, "", "repl", "extra")
+	if out.code != ExitUsage || !strings.Contains(out.stderr, "repl takes no arguments") {
+		t.Fatalf("exit %d\n%s", out.code, out.stderr)
+	}
+	dir := t.TempDir()
+	blocker := write(t, dir, "blocker", "")
+	out = runIn(t, map[string]string{"HOME": dir}, "", "repl", "--commit", "--audit-file", blocker+"/a.jsonl")
+	if out.code != ExitUsage || !strings.Contains(out.stderr, "audit: cannot") {
+		t.Fatalf("exit %d\n%s", out.code, out.stderr)
+	}
+}
+
+// TestIsTTY: files, pipes and /dev/null are not terminals (cron jobs and
+// piped input are never prompted).
+func TestIsTTY(t *testing.T) {
+	t.Parallel()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	f, err := os.Create(t.TempDir() + "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for name, file := range map[string]*os.File{"/dev/null": null, "pipe": r, "file": f} {
+		if isTTY(file) {
+			t.Errorf("%s taken for a terminal", name)
+		}
+	}
+}
+
+func TestQuoteLua(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"plain", `"plain"`},
+		{"a\"b\\c\nd\te", `"a\"b\\c\nd\te"`},
+		{"\x01\x7f", `"\1\127"`},
+		{"bad \xff byte", `"bad \255 byte"`},
+		{"é", `"é"`},
+	}
+	for _, tc := range cases {
+		if got := quoteLua(tc.in); got != tc.want {
+			t.Errorf("quoteLua(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkPrettyPrint prints 1000 pg-like rows, against fmt.Sprint of
+// the same rows as Go values (the baseline).
+func BenchmarkPrettyPrint(b *testing.B) {
+	r := &host.Runner{}
+	s, err := r.NewSession(b.Context(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	vals, err := s.Eval(`local rows = {}; for i = 1, 1000 do rows[i] = {id = i, name = "partner " .. i, amount = i * 1.5} end; return rows`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rp := &repl{sess: s}
+	goRows := make([]map[string]any, 1000)
+	for i := range goRows {
+		goRows[i] = map[string]any{"id": i + 1, "name": fmt.Sprint("partner ", i+1), "amount": float64(i+1) * 1.5}
+	}
+	b.Run("baseline fmt.Sprint", func(b *testing.B) {
+		for b.Loop() {
+			_ = fmt.Sprint(goRows)
+		}
+	})
+	b.Run("pretty", func(b *testing.B) {
+		for b.Loop() {
+			_ = rp.format([]lua.LValue{vals[0]})
+		}
+	})
+}
