@@ -17,13 +17,15 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // The COPY path: Lua rows are encoded straight into PostgreSQL's binary COPY
-// format on the script's goroutine (the only one allowed to read its
-// tables), in chunks written to a pipe that pgconn sends from another
-// goroutine, so encoding the next chunk overlaps sending the last. The
+// format on the script's goroutine, holding the Lua state (the only one
+// allowed to read its tables), in chunks written to a pipe that pgconn sends
+// from another goroutine, so encoding the next chunk overlaps sending the
+// last. The
 // common types are encoded here without boxing each value in an interface;
 // the others go through pgx's codecs (as pgx's own CopyFrom does).
 
@@ -121,98 +123,152 @@ func prepareCopy(ctx context.Context, conn *pgx.Conn, table pgx.Identifier, cols
 	return ct, nil
 }
 
-// copyRows runs COPY ... FROM STDIN BINARY on conn with the rows of src and
-// returns the number of rows copied. On any error nothing is copied (COPY
-// is one statement).
-func copyRows(ctx context.Context, conn *pgx.Conn, ct *copyTarget, src *rowSource) (int64, error) {
+type copyResult struct {
+	tag pgconn.CommandTag
+	err error
+}
+
+// streamCopy runs COPY ... FROM STDIN BINARY on conn with the rows of src
+// and returns the number of rows copied; on any error nothing is copied
+// (COPY is one statement). The caller holds conn. Rows are encoded holding
+// the Lua state (they are Lua tables, and src may call Lua), and each chunk
+// is handed to pgconn inside env.Block, so the script's other light threads
+// run while the network waits.
+func (s *session) streamCopy(conn *pgx.Conn, ct *copyTarget, src *rowSource) (int64, error) {
 	pr, pw := io.Pipe()
-	type result struct {
-		tag pgconn.CommandTag
-		err error
-	}
-	done := make(chan result, 1)
+	done := make(chan copyResult, 1)
 	sql := fmt.Sprintf("COPY %s (%s) FROM STDIN BINARY", ct.table.Sanitize(), quoteCols(ct.cols))
+	ctx := s.env.Ctx
 	go func() {
 		tag, err := conn.PgConn().CopyFrom(ctx, pr, sql)
 		// Unblock the producer if the copy ended early (server error,
 		// cancellation): its next write fails.
 		pr.CloseWithError(errCopyEnded)
-		done <- result{tag, err}
+		done <- copyResult{tag, err}
 	}()
 
-	encErr := produceCopy(ctx, pw, ct, src)
-	if encErr != nil {
+	enc := &copyEncoder{ct: ct, src: src, buf: append(make([]byte, 0, copyChunk+8*1024), copyHeader...)}
+	var encErr, stopErr error
+	for {
+		more, err := enc.fill()
+		if err != nil {
+			encErr = err
+			break
+		}
+		buf := enc.buf
+		werr := s.env.Block(func(context.Context) error {
+			_, err := pw.Write(buf)
+			return err
+		})
+		enc.buf = enc.buf[:0]
+		if werr != nil {
+			stopErr = werr
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	switch {
+	case encErr != nil:
 		// pgconn sends CopyFail with this error: the server rolls the
 		// COPY back.
 		pw.CloseWithError(encErr)
-	} else {
+	case stopErr != nil:
+		pw.CloseWithError(stopErr)
+	default:
 		pw.Close()
 	}
-	res := <-done
-	if encErr != nil && !errors.Is(encErr, errCopyEnded) {
-		return 0, encErr
+	var res copyResult
+	waited := false
+	_ = s.env.Block(func(context.Context) error {
+		res = <-done
+		waited = true
+		return nil
+	})
+	if !waited { // the context had ended: the copy ends at once
+		res = <-done
 	}
-	if res.err != nil {
-		return 0, res.err
+	var se *luabind.StoppedError
+	switch {
+	case encErr != nil:
+		return 0, encErr
+	case errors.As(stopErr, &se):
+		return 0, stopErr
+	case res.err != nil:
+		return 0, s.stopped(res.err)
+	case stopErr != nil:
+		return 0, stopErr
 	}
 	return res.tag.RowsAffected(), nil
 }
 
+// stopped says why a call failed when the script's context has ended, as
+// env.Block does.
+func (s *session) stopped(err error) error {
+	if s.env.Ctx.Err() != nil {
+		return &luabind.StoppedError{Cause: context.Cause(s.env.Ctx), Err: err}
+	}
+	return err
+}
+
 var errCopyEnded = errors.New("copy ended")
 
-func produceCopy(ctx context.Context, w *io.PipeWriter, ct *copyTarget, src *rowSource) error {
-	buf := make([]byte, 0, copyChunk+8*1024)
-	buf = append(buf, copyHeader...)
+// copyEncoder encodes rows into COPY's binary format, a chunk at a time.
+type copyEncoder struct {
+	ct    *copyTarget
+	src   *rowSource
+	buf   []byte
+	rowNo int
+	ended bool
+}
+
+// fill encodes rows until the buffer holds a chunk or the rows end (then
+// the trailer is added); more is false after the last chunk.
+func (e *copyEncoder) fill() (more bool, err error) {
+	ct := e.ct
 	ncols := len(ct.cols)
-	for rowNo := 1; ; rowNo++ {
-		rv, err := src.next()
+	buf := e.buf
+	defer func() { e.buf = buf }()
+	for len(buf) < copyChunk {
+		e.rowNo++
+		rowNo := e.rowNo
+		rv, err := e.src.next()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if rv == nil {
-			break
+			buf = binary.BigEndian.AppendUint16(buf, 0xffff) // trailer: -1
+			return false, nil
 		}
 		row, ok := rv.(*lua.LTable)
 		if !ok {
-			return &valueError{msg: fmt.Sprintf("row %d is a %s, want a table", rowNo, rv.Type())}
+			return false, &valueError{msg: fmt.Sprintf("row %d is a %s, want a table", rowNo, rv.Type())}
 		}
 		buf = binary.BigEndian.AppendUint16(buf, uint16(ncols))
 		if n := row.Len(); n > 0 {
 			// An array row, read by position: a nil anywhere is NULL.
 			if n > ncols {
-				return &valueError{msg: fmt.Sprintf("row %d has %d values for %d columns", rowNo, n, ncols)}
+				return false, &valueError{msg: fmt.Sprintf("row %d has %d values for %d columns", rowNo, n, ncols)}
 			}
 			for j := 0; j < ncols; j++ {
 				if buf, err = appendField(buf, ct.encs[j], row.RawGetInt(j+1)); err != nil {
-					return rowErr(rowNo, err)
+					return false, rowErr(rowNo, err)
 				}
 			}
 		} else {
 			// A row keyed by column name (or all NULL).
 			if err := checkKeys(row, ct, rowNo); err != nil {
-				return err
+				return false, err
 			}
 			for j, c := range ct.cols {
 				if buf, err = appendField(buf, ct.encs[j], row.RawGetString(c)); err != nil {
-					return rowErr(rowNo, err)
+					return false, rowErr(rowNo, err)
 				}
 			}
 		}
-		if len(buf) >= copyChunk {
-			if err := ctx.Err(); err != nil {
-				return errCopyEnded
-			}
-			if _, err := w.Write(buf); err != nil {
-				return errCopyEnded
-			}
-			buf = buf[:0]
-		}
 	}
-	buf = binary.BigEndian.AppendUint16(buf, 0xffff) // trailer: -1
-	if _, err := w.Write(buf); err != nil {
-		return errCopyEnded
-	}
-	return nil
+	return true, nil
 }
 
 func rowErr(rowNo int, err error) error {

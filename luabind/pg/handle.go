@@ -102,41 +102,43 @@ func (o *opened) doQuery(L *lua.LState, op string, one bool) int {
 	if err != nil {
 		h.s.raise(L, op, err)
 	}
-	var out *lua.LTable
-	var first lua.LValue = lua.LNil
-	var rc *resultConv
-	err = h.s.run(h.tx, func(ctx context.Context, q querier) error {
+	var raw rawResult
+	limit := 0
+	if one {
+		limit = 1
+	}
+	err = h.s.run(L, h.tx, func(ctx context.Context, q querier) error {
 		rows, err := q.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		rc = newResultConv(L, q.Conn().TypeMap(), rows.FieldDescriptions())
-		if !one {
-			out = L.CreateTable(16, 0)
-		}
-		n := 0
-		for rows.Next() {
-			row, err := rc.row(L, rows.RawValues())
-			if err != nil {
-				return err
-			}
-			if one {
-				first = row
-				break
-			}
-			n++
-			out.RawSetInt(n, row)
-		}
-		rows.Close()
-		return rows.Err()
+		return raw.read(rows, limit)
 	})
 	if err != nil {
 		h.s.raise(L, op, err)
 	}
+	// Converted once the wait is over, holding the Lua state.
+	rc := newResultConv(L, o.typeMap, raw.fds)
+	n := raw.rowCount()
 	if one {
-		L.Push(first)
+		if n == 0 {
+			L.Push(lua.LNil)
+		} else {
+			row, err := raw.convertRow(L, rc, 0)
+			if err != nil {
+				h.s.raise(L, op, err)
+			}
+			L.Push(row)
+		}
 	} else {
+		out := L.CreateTable(n, 0)
+		for i := 0; i < n; i++ {
+			row, err := raw.convertRow(L, rc, i)
+			if err != nil {
+				h.s.raise(L, op, err)
+			}
+			out.RawSetInt(i+1, row)
+		}
 		L.Push(out)
 	}
 	L.Push(rc.columnNames(L))
@@ -152,7 +154,7 @@ func (o *opened) exec(L *lua.LState) int {
 		h.s.raise(L, "exec", err)
 	}
 	var n int64
-	err = h.s.run(h.tx, func(ctx context.Context, q querier) error {
+	err = h.s.run(L, h.tx, func(ctx context.Context, q querier) error {
 		tag, err := q.Exec(ctx, sql, args...)
 		n = tag.RowsAffected()
 		return err
@@ -179,35 +181,33 @@ func (o *opened) iter(L *lua.LState) int {
 	if err != nil {
 		s.raise(L, "iter", err)
 	}
-	s.cursor++
-	it := &iterator{s: s, host: h.tx, name: fmt.Sprintf("etlhost_iter_%d", s.cursor)}
+	it := &iterator{s: s, host: h.tx, name: fmt.Sprintf("etlhost_iter_%d", s.cursor.Add(1))}
 	err = s.env.Block(func(ctx context.Context) error {
-		if s.closed {
+		if s.isClosed() {
 			return errEnded
 		}
 		if it.host == nil {
-			if s.env.DryRun {
-				dt, err := s.dryTx(ctx)
+			if s.scriptMode() {
+				st, err := s.scriptTx(ctx)
 				if err != nil {
 					return err
 				}
-				it.host = dt
+				it.host = st
 			} else {
-				t, err := s.begin(ctx, nil, pgx.TxOptions{})
+				t, err := s.begin(ctx, L, nil, pgx.TxOptions{})
 				if err != nil {
 					return err
 				}
 				it.host, it.own = t, true
 			}
 		}
-		if it.host.ended() {
-			return errTxEnded
-		}
-		_, err := it.host.tx.Exec(ctx, "DECLARE "+it.name+" NO SCROLL CURSOR FOR "+sql, args...)
-		return err
+		return it.host.with(ctx, L, func() error {
+			_, err := it.host.tx.Exec(ctx, "DECLARE "+it.name+" NO SCROLL CURSOR FOR "+sql, args...)
+			return err
+		})
 	})
 	if err != nil {
-		it.end(false)
+		it.end(L, false)
 		s.raise(L, "iter", err)
 	}
 	L.Push(L.NewFunction(it.next))
@@ -235,12 +235,12 @@ func (it *iterator) next(L *lua.LState) int {
 		it.buf, it.pos = it.buf[:0], 0
 		if !it.exhausted {
 			if err := it.fetch(L); err != nil {
-				it.end(false)
+				it.end(L, false)
 				it.s.raise(L, "iter", err)
 			}
 		}
 		if len(it.buf) == 0 {
-			if err := it.end(true); err != nil {
+			if err := it.end(L, true); err != nil {
 				it.s.raise(L, "iter", err)
 			}
 			L.Push(lua.LNil)
@@ -255,38 +255,44 @@ func (it *iterator) next(L *lua.LState) int {
 }
 
 func (it *iterator) fetch(L *lua.LState) error {
-	if it.s.closed {
+	if it.s.isClosed() {
 		return errEnded
 	}
 	if it.host.ended() {
 		return errTxEnded
 	}
-	return it.s.env.Block(func(ctx context.Context) error {
-		rows, err := it.host.tx.Query(ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", iterBatch, it.name), pgx.QueryExecModeDescribeExec)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if it.rc == nil {
-			it.rc = newResultConv(L, it.host.tx.Conn().TypeMap(), rows.FieldDescriptions())
-		}
-		for rows.Next() {
-			row, err := it.rc.row(L, rows.RawValues())
+	var raw rawResult
+	err := it.s.env.Block(func(ctx context.Context) error {
+		return it.host.with(ctx, L, func() error {
+			rows, err := it.host.tx.Query(ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", iterBatch, it.name), pgx.QueryExecModeDescribeExec)
 			if err != nil {
 				return err
 			}
-			it.buf = append(it.buf, row)
-		}
-		rows.Close()
-		if len(it.buf) < iterBatch {
-			it.exhausted = true
-		}
-		return rows.Err()
+			return raw.read(rows, 0)
+		})
 	})
+	if err != nil {
+		return err
+	}
+	if it.rc == nil {
+		it.rc = newResultConv(L, it.s.o.typeMap, raw.fds)
+	}
+	n := raw.rowCount()
+	for i := 0; i < n; i++ {
+		row, err := raw.convertRow(L, it.rc, i)
+		if err != nil {
+			return err
+		}
+		it.buf = append(it.buf, row)
+	}
+	if n < iterBatch {
+		it.exhausted = true
+	}
+	return nil
 }
 
 // end closes the cursor (ok) and ends the iterator's own transaction.
-func (it *iterator) end(ok bool) error {
+func (it *iterator) end(L *lua.LState, ok bool) error {
 	if it.done {
 		return nil
 	}
@@ -297,14 +303,16 @@ func (it *iterator) end(ok bool) error {
 	}
 	if it.own {
 		if !ok {
-			return it.s.finish(context.Background(), it.host, false)
+			return it.s.finish(context.Background(), L, it.host, false)
 		}
-		return it.s.env.Block(func(ctx context.Context) error { return it.s.finish(ctx, it.host, true) })
+		return it.s.env.Block(func(ctx context.Context) error { return it.s.finish(ctx, L, it.host, true) })
 	}
 	if ok {
 		return it.s.env.Block(func(ctx context.Context) error {
-			_, err := it.host.tx.Exec(ctx, "CLOSE "+it.name)
-			return err
+			return it.host.with(ctx, L, func() error {
+				_, err := it.host.tx.Exec(ctx, "CLOSE "+it.name)
+				return err
+			})
 		})
 	}
 	return nil
@@ -359,15 +367,22 @@ func (o *opened) copy(L *lua.LState) int {
 	table := checkTable(L, 2)
 	cols := checkColumns(L, 3)
 	src := checkRows(L, 4)
-	var n int64
-	err := h.s.run(h.tx, func(ctx context.Context, q querier) error {
-		ct, err := prepareCopy(ctx, q.Conn(), table, cols)
+	n, err := func() (int64, error) {
+		q, release, err := h.s.hold(L, h.tx)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = copyRows(ctx, q.Conn(), ct, src)
-		return err
-	})
+		defer release()
+		var ct *copyTarget
+		if err := h.s.env.Block(func(ctx context.Context) error {
+			var err error
+			ct, err = prepareCopy(ctx, q.Conn(), table, cols)
+			return err
+		}); err != nil {
+			return 0, err
+		}
+		return h.s.streamCopy(q.Conn(), ct, src)
+	}()
 	if err != nil {
 		h.s.reraise(L, "copy", err)
 	}
@@ -408,19 +423,16 @@ func (o *opened) tx(L *lua.LState) int {
 				L.ArgError(3, fmt.Sprintf("unknown option %q (isolation, read_only)", k.String()))
 			}
 		})
-		if h.tx != nil || s.env.DryRun {
+		if h.tx != nil || s.scriptMode() {
 			if txOpts != (pgx.TxOptions{}) {
-				L.ArgError(3, "isolation and read_only apply to a top-level transaction only, not to a nested one (savepoint) or in a dry run")
+				L.ArgError(3, "isolation and read_only apply to a top-level transaction only, not to a nested one (savepoint), nor in a dry run or an atomic run")
 			}
 		}
 	}
 	var t *txState
 	err := s.env.Block(func(ctx context.Context) error {
-		if s.closed {
-			return errEnded
-		}
 		var err error
-		t, err = s.begin(ctx, h.tx, txOpts)
+		t, err = s.begin(ctx, L, h.tx, txOpts)
 		return err
 	})
 	if err != nil {
@@ -430,16 +442,16 @@ func (o *opened) tx(L *lua.LState) int {
 	L.Push(fn)
 	L.Push(s.newHandle(L, t))
 	if callErr := L.PCall(1, lua.MultRet, nil); callErr != nil {
-		_ = s.finish(context.Background(), t, false)
+		_ = s.finish(context.Background(), L, t, false)
 		var ae *lua.ApiError
 		if errors.As(callErr, &ae) {
 			L.Error(ae.Object, 0)
 		}
 		L.RaiseError("%s", callErr.Error())
 	}
-	err = s.env.Block(func(ctx context.Context) error { return s.finish(ctx, t, true) })
-	if !t.done {
-		_ = s.finish(context.Background(), t, false)
+	err = s.env.Block(func(ctx context.Context) error { return s.finish(ctx, L, t, true) })
+	if !t.done.Load() {
+		_ = s.finish(context.Background(), L, t, false)
 	}
 	if err != nil {
 		s.raise(L, "tx commit", err)
@@ -488,45 +500,57 @@ func (o *opened) replace(L *lua.LState) int {
 		}
 	}
 	var deleted, inserted int64
+	var t *txState
 	err := s.env.Block(func(ctx context.Context) error {
-		if s.closed {
-			return errEnded
-		}
-		t, err := s.begin(ctx, h.tx, pgx.TxOptions{})
-		if err != nil {
+		var err error
+		if t, err = s.begin(ctx, L, h.tx, pgx.TxOptions{}); err != nil {
 			return err
 		}
-		defer func() {
-			if !t.done {
-				_ = s.finish(ctx, t, false)
-			}
-		}()
-		ct, err := prepareCopy(ctx, t.tx.Conn(), table, cols)
-		if err != nil {
+		// Hold the transaction's connection until the replace ends.
+		if err := t.lock.lock(ctx, L); err != nil {
+			_ = s.finish(ctx, L, t, false)
 			return err
 		}
-		if lock {
-			// Writers of the table wait for the replace (two replaces
-			// must not interleave their DELETE and COPY); readers do not.
-			if _, err := t.tx.Exec(ctx, "LOCK TABLE "+table.Sanitize()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return nil
+	})
+	if err == nil {
+		err = func() error {
+			var ct *copyTarget
+			if err := s.env.Block(func(ctx context.Context) error {
+				var err error
+				if ct, err = prepareCopy(ctx, t.tx.Conn(), table, cols); err != nil {
+					return err
+				}
+				if lock {
+					// Writers of the table wait for the replace (two
+					// replaces must not interleave their DELETE and COPY);
+					// readers do not.
+					if _, err := t.tx.Exec(ctx, "LOCK TABLE "+table.Sanitize()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+						return err
+					}
+				}
+				del := "DELETE FROM " + table.Sanitize()
+				if where != "" {
+					del += " WHERE " + where
+				}
+				tag, err := t.tx.Exec(ctx, del, args...)
+				deleted = tag.RowsAffected()
+				return err
+			}); err != nil {
 				return err
 			}
+			var err error
+			if inserted, err = s.streamCopy(t.tx.Conn(), ct, src); err != nil {
+				return err
+			}
+			return s.env.Block(func(ctx context.Context) error { return s.endTx(ctx, t, true) })
+		}()
+		if !t.done.Load() {
+			_ = s.endTx(context.Background(), t, false)
 		}
-		del := "DELETE FROM " + table.Sanitize()
-		if where != "" {
-			del += " WHERE " + where
-		}
-		tag, err := t.tx.Exec(ctx, del, args...)
-		if err != nil {
-			return err
-		}
-		deleted = tag.RowsAffected()
-		inserted, err = copyRows(ctx, t.tx.Conn(), ct, src)
-		if err != nil {
-			return err
-		}
-		return s.finish(ctx, t, true)
-	})
+		t.lock.unlock()
+		s.release(t)
+	}
 	if err != nil {
 		s.reraise(L, "replace", err)
 	}
@@ -604,7 +628,7 @@ func (o *opened) getState(L *lua.LState) int {
 	h := checkHandle(L)
 	key := L.CheckString(2)
 	var raw []byte
-	err := h.s.run(h.tx, func(ctx context.Context, q querier) error {
+	err := h.s.run(L, h.tx, func(ctx context.Context, q querier) error {
 		ok, err := h.s.stateExists(ctx, q)
 		if err != nil || !ok {
 			return err
@@ -647,7 +671,7 @@ func (o *opened) setState(L *lua.LState) int {
 			h.s.raise(L, "set_state", &valueError{msg: "value: " + err.Error()})
 		}
 	}
-	err := h.s.run(h.tx, func(ctx context.Context, q querier) error {
+	err := h.s.run(L, h.tx, func(ctx context.Context, q querier) error {
 		if err := h.s.ensureState(ctx, q); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	lua "github.com/yuin/gopher-lua"
 
@@ -155,7 +156,7 @@ func (cs *connState) scrub(s string) string {
 
 // Open implements luabind.Module: it builds the `pg` table for one script.
 func (m *Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
-	o := &opened{m: m, env: env, sessions: map[string]*session{}}
+	o := &opened{m: m, env: env, sessions: map[string]*session{}, typeMap: pgtype.NewMap()}
 	o.dbMeta = o.newHandleMeta(L, "pg.db")
 	o.txMeta = o.newHandleMeta(L, "pg.tx")
 	o.errMeta = newErrorMeta(L)
@@ -182,6 +183,10 @@ type opened struct {
 	dbMeta   *lua.LTable
 	txMeta   *lua.LTable
 	errMeta  *lua.LTable
+	// typeMap decodes the values of query results, after their connection
+	// went back to the pool (a connection's own map is not safe to share).
+	// It is used holding the Lua state only.
+	typeMap *pgtype.Map
 }
 
 // connect implements pg.connect(name?).
@@ -196,7 +201,7 @@ func (o *opened) connect(L *lua.LState) int {
 	}
 	s := o.sessions[name]
 	if s == nil {
-		s = &session{o: o, cs: cs, env: o.env, open: map[*txState]bool{}}
+		s = &session{o: o, cs: cs, env: o.env, open: map[*txState]bool{}, scriptInit: newConnLock()}
 		o.sessions[name] = s
 		o.env.OnClose(s.close)
 	}
@@ -205,16 +210,58 @@ func (o *opened) connect(L *lua.LState) int {
 }
 
 // session is one script's use of one connection: the transactions it holds
-// open, its dry-run transaction, its cursors.
+// open, its script transaction (dry run, atomic), its cursors.
+//
+// A script may run Lua on several light threads (the task module), one at a
+// time, handing over while it waits in env.Block: two threads can then be
+// inside calls on the same session at once. The session's bookkeeping is
+// guarded by mu, and a connection shared by several calls (a transaction and
+// its savepoints, the script transaction) by its connLock, held for each
+// statement.
 type session struct {
 	o   *opened
 	cs  *connState
 	env *luabind.Env
 
+	mu     sync.Mutex
 	open   map[*txState]bool // top-level transactions holding a connection
-	dry    *txState          // dry-run: the transaction all work runs in
+	script *txState          // DryRun or Atomic: the transaction of all the script's work
 	closed bool
-	cursor int // counter for cursor names
+
+	scriptInit *connLock // serializes beginning the script transaction
+	cursor     atomic.Int64
+}
+
+// connLock serializes the statements sent on one connection. It is
+// context-aware, and refuses (rather than deadlocks) a nested use by the
+// Lua thread already holding it: a rows function of db:copy querying the
+// transaction the copy is running on.
+type connLock struct {
+	ch    chan struct{}
+	owner atomic.Pointer[lua.LState]
+}
+
+func newConnLock() *connLock { return &connLock{ch: make(chan struct{}, 1)} }
+
+var errBusy = &usageError{msg: "the transaction's connection is busy with a statement of this same thread " +
+	"(a copy or replace whose rows function uses the same transaction); use db, or build the rows first"}
+
+func (l *connLock) lock(ctx context.Context, L *lua.LState) error {
+	if L != nil && l.owner.Load() == L {
+		return errBusy
+	}
+	select {
+	case l.ch <- struct{}{}:
+		l.owner.Store(L)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *connLock) unlock() {
+	l.owner.Store(nil)
+	<-l.ch
 }
 
 // txState is a transaction (or savepoint) a handle runs its statements in.
@@ -222,18 +269,98 @@ type txState struct {
 	conn   *pgxpool.Conn // set on top-level transactions, which own it
 	tx     pgx.Tx
 	parent *txState
-	done   bool
+	lock   *connLock // shared with the parent: one connection
+	done   atomic.Bool
 }
 
 // ended reports whether t or one of its parents has ended.
 func (t *txState) ended() bool {
 	for ; t != nil; t = t.parent {
-		if t.done {
+		if t.done.Load() {
 			return true
 		}
 	}
 	return false
 }
+
+// with runs f holding t's connection.
+func (t *txState) with(ctx context.Context, L *lua.LState, f func() error) error {
+	if err := t.lock.lock(ctx, L); err != nil {
+		return err
+	}
+	defer t.lock.unlock()
+	if t.ended() {
+		return errTxEnded
+	}
+	return f()
+}
+
+// endTx commits or rolls back t; the caller holds its connection. A
+// rollback runs even when the script's context has ended, so the
+// connection goes back to the pool clean.
+func (s *session) endTx(ctx context.Context, t *txState, commit bool) error {
+	if !t.done.CompareAndSwap(false, true) {
+		return nil
+	}
+	if commit {
+		return t.tx.Commit(ctx)
+	}
+	cctx, cancel := s.cleanupCtx()
+	defer cancel()
+	err := t.tx.Rollback(cctx)
+	if errors.Is(err, pgx.ErrTxClosed) {
+		err = nil
+	}
+	return err
+}
+
+// release gives back the connection of an ended top-level transaction. A
+// connection whose transaction could not be ended cleanly is not idle: the
+// pool destroys it instead of reusing it.
+func (s *session) release(t *txState) {
+	if t.conn == nil {
+		return
+	}
+	s.mu.Lock()
+	delete(s.open, t)
+	s.mu.Unlock()
+	t.conn.Release()
+	t.conn = nil
+}
+
+// finish ends t (commit or roll back) and releases its connection. L is the
+// calling Lua thread (nil from cleanup code).
+func (s *session) finish(ctx context.Context, L *lua.LState, t *txState, commit bool) error {
+	if t.done.Load() {
+		return nil
+	}
+	lockCtx := ctx
+	if !commit {
+		c, cancel := s.cleanupCtx()
+		defer cancel()
+		lockCtx = c
+	}
+	if err := t.lock.lock(lockCtx, L); err != nil {
+		// Another thread of the script still runs a statement on the
+		// connection: leave the connection to it (the pool gets it back
+		// when the script's calls end) rather than race it.
+		return err
+	}
+	err := s.endTx(ctx, t, commit)
+	t.lock.unlock()
+	s.release(t)
+	return err
+}
+
+func (s *session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// scriptMode reports whether all the script's work goes through one
+// transaction.
+func (s *session) scriptMode() bool { return s.env.DryRun || s.env.Atomic }
 
 // querier is what statements run on: a pooled connection or a transaction.
 type querier interface {
@@ -253,7 +380,7 @@ func (s *session) cleanupCtx() (context.Context, context.CancelFunc) {
 // acquire takes a connection from the pool, waiting under ctx (the
 // script's own deadline), so an exhausted pool never deadlocks a run.
 func (s *session) acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	if s.closed {
+	if s.isClosed() {
 		return nil, errEnded
 	}
 	p, err := s.cs.getPool()
@@ -283,25 +410,28 @@ func (e *connectError) Error() string {
 func (e *connectError) Unwrap() error { return e.err }
 
 // run runs fn on the handle's querier inside env.Block: the handle's
-// transaction, the dry-run transaction, or a connection taken from the pool
-// for this call only.
-func (s *session) run(t *txState, fn func(ctx context.Context, q querier) error) error {
-	if s.closed {
+// transaction, the script transaction, or a connection taken from the pool
+// for this call only. fn must not touch Lua values: the script's other light
+// threads may run meanwhile.
+func (s *session) run(L *lua.LState, t *txState, fn func(ctx context.Context, q querier) error) error {
+	if s.isClosed() {
 		return errEnded
+	}
+	if t == nil && s.scriptMode() {
+		return s.env.Block(func(ctx context.Context) error {
+			st, err := s.scriptTx(ctx)
+			if err != nil {
+				return err
+			}
+			return st.with(ctx, L, func() error { return fn(ctx, st.tx) })
+		})
 	}
 	if t != nil {
 		if t.ended() {
 			return errTxEnded
 		}
-		return s.env.Block(func(ctx context.Context) error { return fn(ctx, t.tx) })
-	}
-	if s.env.DryRun {
 		return s.env.Block(func(ctx context.Context) error {
-			dt, err := s.dryTx(ctx)
-			if err != nil {
-				return err
-			}
-			return fn(ctx, dt.tx)
+			return t.with(ctx, L, func() error { return fn(ctx, t.tx) })
 		})
 	}
 	return s.env.Block(func(ctx context.Context) error {
@@ -314,10 +444,64 @@ func (s *session) run(t *txState, fn func(ctx context.Context, q querier) error)
 	})
 }
 
-// dryTx returns the dry-run transaction, beginning it on first use.
-func (s *session) dryTx(ctx context.Context) (*txState, error) {
-	if s.dry != nil {
-		return s.dry, nil
+// hold takes the handle's connection for a call that alternates waits
+// (each in env.Block) with Lua work between them (db:copy): the handle's
+// transaction or the script transaction (their lock held), or a connection
+// from the pool. release gives it back.
+func (s *session) hold(L *lua.LState, t *txState) (q querier, release func(), err error) {
+	if s.isClosed() {
+		return nil, nil, errEnded
+	}
+	if t != nil && t.ended() {
+		return nil, nil, errTxEnded
+	}
+	err = s.env.Block(func(ctx context.Context) error {
+		if t == nil && s.scriptMode() {
+			st, err := s.scriptTx(ctx)
+			if err != nil {
+				return err
+			}
+			t = st
+		}
+		if t == nil {
+			c, err := s.acquire(ctx)
+			if err != nil {
+				return err
+			}
+			q, release = c, c.Release
+			return nil
+		}
+		if err := t.lock.lock(ctx, L); err != nil {
+			return err
+		}
+		if t.ended() {
+			t.lock.unlock()
+			return errTxEnded
+		}
+		q, release = t.tx, t.lock.unlock
+		return nil
+	})
+	return q, release, err
+}
+
+// scriptTx returns the script transaction (dry run or atomic), beginning
+// it on first use.
+func (s *session) scriptTx(ctx context.Context) (*txState, error) {
+	s.mu.Lock()
+	st := s.script
+	s.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	if err := s.scriptInit.lock(ctx, nil); err != nil {
+		return nil, err
+	}
+	defer s.scriptInit.unlock()
+	s.mu.Lock()
+	st = s.script
+	s.mu.Unlock()
+	if st != nil {
+		return st, nil
 	}
 	c, err := s.acquire(ctx)
 	if err != nil {
@@ -328,32 +512,62 @@ func (s *session) dryTx(ctx context.Context) (*txState, error) {
 		c.Release()
 		return nil, err
 	}
-	s.dry = &txState{conn: c, tx: tx}
-	s.log(luabind.LevelInfo, "plan: dry run: the changes below are made in a transaction that is rolled back at the end of the script",
-		map[string]any{"connection": s.cs.conn.Name})
-	return s.dry, nil
+	st = &txState{conn: c, tx: tx, lock: newConnLock()}
+	s.mu.Lock()
+	s.script = st
+	s.mu.Unlock()
+	fields := map[string]any{"connection": s.cs.conn.Name}
+	if s.env.DryRun {
+		s.log(luabind.LevelInfo, "plan: dry run: the changes below are made in a transaction that is rolled back at the end of the script", fields)
+	} else {
+		s.log(luabind.LevelInfo, "plan: the changes below are made in one transaction, committed when the script ends without error", fields)
+		s.env.OnFinish(s.commitScript)
+	}
+	return st, nil
+}
+
+// commitScript commits the atomic script transaction: it runs when the
+// script's main chunk has returned without error (env.OnFinish); an error
+// fails the script.
+func (s *session) commitScript() error {
+	s.mu.Lock()
+	st := s.script
+	s.mu.Unlock()
+	if st == nil || st.done.Load() {
+		return nil
+	}
+	if err := s.finish(s.env.Ctx, nil, st, true); err != nil {
+		return fmt.Errorf("pg: committing the script's work on %q failed, nothing was changed: %s", s.cs.conn.Name, s.cs.scrub(err.Error()))
+	}
+	s.log(luabind.LevelInfo, "plan: committed", map[string]any{"connection": s.cs.conn.Name})
+	return nil
 }
 
 // begin starts a transaction for db:tx / tx:tx: a savepoint inside the
-// parent (or the dry-run transaction), or a new transaction on a connection
+// parent (or the script transaction), or a new transaction on a connection
 // of its own.
-func (s *session) begin(ctx context.Context, parent *txState, opts pgx.TxOptions) (*txState, error) {
-	if parent == nil && s.env.DryRun {
-		dt, err := s.dryTx(ctx)
+func (s *session) begin(ctx context.Context, L *lua.LState, parent *txState, opts pgx.TxOptions) (*txState, error) {
+	if s.isClosed() {
+		return nil, errEnded
+	}
+	if parent == nil && s.scriptMode() {
+		st, err := s.scriptTx(ctx)
 		if err != nil {
 			return nil, err
 		}
-		parent = dt
+		parent = st
 	}
 	if parent != nil {
-		if parent.ended() {
-			return nil, errTxEnded
-		}
-		tx, err := parent.tx.Begin(ctx)
+		var tx pgx.Tx
+		err := parent.with(ctx, L, func() error {
+			var err error
+			tx, err = parent.tx.Begin(ctx)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		return &txState{tx: tx, parent: parent}, nil
+		return &txState{tx: tx, parent: parent, lock: parent.lock}, nil
 	}
 	c, err := s.acquire(ctx)
 	if err != nil {
@@ -364,63 +578,51 @@ func (s *session) begin(ctx context.Context, parent *txState, opts pgx.TxOptions
 		c.Release()
 		return nil, err
 	}
-	t := &txState{conn: c, tx: tx}
+	t := &txState{conn: c, tx: tx, lock: newConnLock()}
+	s.mu.Lock()
 	s.open[t] = true
+	s.mu.Unlock()
 	return t, nil
 }
 
-// finish commits (commit=true) or rolls back t, and releases its connection
-// when it owns one. A rollback runs even when the script's context has
-// ended, so the connection goes back to the pool clean.
-func (s *session) finish(ctx context.Context, t *txState, commit bool) error {
-	if t.done {
-		return nil
-	}
-	t.done = true
-	var err error
-	if commit {
-		err = t.tx.Commit(ctx)
-	} else {
-		cctx, cancel := s.cleanupCtx()
-		err = t.tx.Rollback(cctx)
-		cancel()
-		if errors.Is(err, pgx.ErrTxClosed) {
-			err = nil
-		}
-	}
-	if t.conn != nil {
-		delete(s.open, t)
-		// A connection whose transaction could not be ended cleanly is
-		// not idle: the pool destroys it instead of reusing it.
-		t.conn.Release()
-		t.conn = nil
-	}
-	return err
-}
-
 // close ends the script's use of the connection: open transactions and
-// cursors are rolled back, the dry-run transaction too, and connections go
-// back to the pool.
+// cursors are rolled back, the script transaction too unless committed,
+// and connections go back to the pool.
 func (s *session) close() {
+	s.mu.Lock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
+	s.closed = true
+	open := make([]*txState, 0, len(s.open))
 	for t := range s.open {
-		_ = s.finish(context.Background(), t, false)
+		open = append(open, t)
 	}
-	if s.dry != nil {
-		if err := s.finish(context.Background(), s.dry, false); err != nil {
-			s.log(luabind.LevelWarn, "plan: rolling back the dry run failed: "+s.cs.scrub(err.Error()), nil)
-		} else {
-			s.log(luabind.LevelInfo, "plan: dry run rolled back: nothing was changed", map[string]any{"connection": s.cs.conn.Name})
+	st := s.script
+	s.mu.Unlock()
+	for _, t := range open {
+		if err := s.finish(context.Background(), nil, t, false); err != nil {
+			s.log(luabind.LevelWarn, "pg: a transaction left open could not be rolled back: "+s.cs.scrub(err.Error()), nil)
 		}
 	}
-	s.closed = true
+	if st == nil || st.done.Load() {
+		return
+	}
+	fields := map[string]any{"connection": s.cs.conn.Name}
+	if err := s.finish(context.Background(), nil, st, false); err != nil {
+		s.log(luabind.LevelWarn, "plan: rolling back failed: "+s.cs.scrub(err.Error()), fields)
+	} else if s.env.DryRun {
+		s.log(luabind.LevelInfo, "plan: dry run rolled back: nothing was changed", fields)
+	} else {
+		s.log(luabind.LevelInfo, "plan: rolled back: the script did not finish, nothing was changed", fields)
+	}
 }
 
-// plan reports a data-changing statement in dry-run mode.
+// plan reports a data-changing statement in dry-run and atomic modes (the
+// changes a fix makes, for its review and its audit trail).
 func (s *session) plan(what string, rows int64, fields map[string]any) {
-	if !s.env.DryRun {
+	if !s.scriptMode() {
 		return
 	}
 	if fields == nil {

@@ -487,3 +487,59 @@ func decodedToLua(L *lua.LState, col string, v any, oid uint32, depth int) (lua.
 	}
 	return nil, colErr(col, "a value of Go type %T (type oid %d) cannot be converted to Lua; cast the column in SQL (::text)", v, oid)
 }
+
+// rawResult holds a result's rows as the server sent them, copied out of
+// pgx's buffers while waiting on the network (env.Block, when other light
+// threads of the script may run Lua), to be converted to Lua afterwards,
+// holding the state.
+type rawResult struct {
+	fds   []pgconn.FieldDescription
+	vals  [][]byte // row-major, nil for NULL
+	arena []byte
+}
+
+const arenaChunk = 1 << 20
+
+// read copies every row of rows.
+func (r *rawResult) read(rows pgx.Rows, limit int) error {
+	r.fds = append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
+	n := 0
+	for rows.Next() {
+		for _, v := range rows.RawValues() {
+			if v == nil {
+				r.vals = append(r.vals, nil)
+				continue
+			}
+			if len(r.arena)+len(v) > cap(r.arena) {
+				size := arenaChunk
+				if len(v) > size {
+					size = len(v)
+				}
+				r.arena = make([]byte, 0, size)
+			}
+			start := len(r.arena)
+			r.arena = append(r.arena, v...)
+			r.vals = append(r.vals, r.arena[start:len(r.arena):len(r.arena)])
+		}
+		n++
+		if limit > 0 && n >= limit {
+			break
+		}
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// rowCount is the number of rows read.
+func (r *rawResult) rowCount() int {
+	if len(r.fds) == 0 {
+		return 0
+	}
+	return len(r.vals) / len(r.fds)
+}
+
+// convertRow converts row i (0-based) with rc.
+func (r *rawResult) convertRow(L *lua.LState, rc *resultConv, i int) (*lua.LTable, error) {
+	nc := len(r.fds)
+	return rc.row(L, r.vals[i*nc:(i+1)*nc])
+}
