@@ -345,6 +345,13 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
+			var ae *lua.ApiError
+			if err, ok := p.(error); ok && errors.As(err, &ae) {
+				// gopher-lua raised outside a protected call (a registry
+				// overflow, say): its message names the script's line.
+				o = outcome{err: fmt.Sprintf("%s (the Lua VM could not go on)", ae.Object.String())}
+				return
+			}
 			o = outcome{err: fmt.Sprintf("%s: internal error in the Lua VM: %v\n%s", s.Path, p, firstLines(string(debug.Stack()), 12))}
 		}
 	}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -161,7 +162,11 @@ func TestLibraryRequire(t *testing.T) {
 		"missing.lua":       "require('nope')",
 		"escape.lua":        "require('../secret')",
 		"cycle.lua":         "require('cycle_a')",
+		"symlink.lua":       "require('leak')",
 	})
+	if err := os.Symlink("/etc/hostname", dir+"/lib/leak.lua"); err != nil {
+		t.Fatal(err)
+	}
 	r := &Runner{Modules: stdModules(), LibDir: dir + "/lib"}
 	_, by := runScripts(t, context.Background(), r, paths)
 	if by["uses"].Status != StatusOK {
@@ -176,6 +181,7 @@ func TestLibraryRequire(t *testing.T) {
 		"missing": "not found in the script library",
 		"escape":  "bad module name",
 		"cycle":   "require cycle",
+		"symlink": "cannot read lib/leak.lua",
 	} {
 		if by[name].Status != StatusFailed || !strings.Contains(by[name].Error, want) {
 			t.Errorf("%s: %s %q, want failed with %q", name, by[name].Status, by[name].Error, want)

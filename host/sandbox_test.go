@@ -63,6 +63,7 @@ func TestEscapeAndAbuse(t *testing.T) {
 		{"gsub_callback_loop", `string.gsub("abc", "%w", function() while true do end end)`, StatusTimeout, "timeout"},
 		{"sort_comparator_error", `table.sort({3, 2, 1}, function(a, b) error("cmp") end)`, StatusFailed, "cmp"},
 		{"unpack_overflow", `local t = {} unpack(t, 1, 1e8)`, StatusFailed, "more than a call can take"},
+		{"registry_overflow", `local n = select('#', string.byte(string.rep("x", 200000), 1, -1))`, StatusFailed, "registry overflow (the Lua VM could not go on)"},
 		{"memory_hog", `local t = {} for i = 1, 1e9 do t[i] = {i, i, i} end`, StatusFailed, "memory limit"},
 		{"big_index", `local t = {} t[67108863] = true assert(#t == 0) error("survived")`, StatusFailed, "survived"},
 		{"os_date_absurd", `os.date("%Y", 1e300) error("survived")`, StatusFailed, ""},
