@@ -121,7 +121,13 @@ func StartCluster(dir string) (dsn string, stop func() error, err error) {
 	if len(dir)+len("/.s.PGSQL.5432") > 100 {
 		return fail(fmt.Errorf("cluster directory %s is too long for a Unix socket path", dir))
 	}
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+	// Written whole or not at all (a concurrent CleanStale must never read
+	// it half written).
+	tmp := filepath.Join(dir, ownerFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return fail(fmt.Errorf("write owner file: %w", err))
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, ownerFile)); err != nil {
 		return fail(fmt.Errorf("write owner file: %w", err))
 	}
 	if err := chownTree(dir, cred); err != nil {
@@ -247,12 +253,13 @@ func CleanStale() {
 	dirs, _ := filepath.Glob(filepath.Join(tempRoot(), dirPrefix+"*"))
 	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, ownerFile))
-		if err != nil {
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || perr != nil {
 			// Being set up right now, or not ours: leave it unless old.
 			if st, err := os.Stat(d); err != nil || time.Since(st.ModTime()) < time.Hour {
 				continue
 			}
-		} else if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && alive(pid) {
+		} else if alive(pid) {
 			continue
 		}
 		if pm, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {

@@ -236,9 +236,22 @@ type session struct {
 // context-aware, and refuses (rather than deadlocks) a nested use by the
 // Lua thread already holding it: a rows function of db:copy querying the
 // transaction the copy is running on.
+//
+// It also holds sections: a nested transaction (savepoint) on a connection
+// that several light threads share (a tx passed to them, the script
+// transaction of a dry or atomic run) belongs to the thread that began it
+// until it ends. PostgreSQL's savepoints form a stack: another thread's
+// savepoint or statements interleaved with it would be released or undone
+// with it. Other threads' statements on the connection wait for the
+// section's end.
 type connLock struct {
 	ch    chan struct{}
 	owner atomic.Pointer[lua.LState]
+
+	mu       sync.Mutex
+	sec      *lua.LState   // the thread inside a section, or nil
+	secDepth int           // its nesting
+	secFree  chan struct{} // closed when the section ends
 }
 
 func newConnLock() *connLock { return &connLock{ch: make(chan struct{}, 1)} }
@@ -246,16 +259,87 @@ func newConnLock() *connLock { return &connLock{ch: make(chan struct{}, 1)} }
 var errBusy = &usageError{msg: "the transaction's connection is busy with a statement of this same thread " +
 	"(a copy or replace whose rows function uses the same transaction); use db, or build the rows first"}
 
+// waitSection waits until no other thread than L is inside a section.
+func (l *connLock) waitSection(ctx context.Context, L *lua.LState) error {
+	for {
+		l.mu.Lock()
+		if l.sec == nil || l.sec == L {
+			l.mu.Unlock()
+			return nil
+		}
+		wait := l.secFree
+		l.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// inForeignSection reports whether another thread than L is in a section.
+func (l *connLock) inForeignSection(L *lua.LState) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sec != nil && l.sec != L
+}
+
+// enterSection makes L the owner of the connection's nested transactions
+// (reentrant for L).
+func (l *connLock) enterSection(ctx context.Context, L *lua.LState) error {
+	for {
+		if err := l.waitSection(ctx, L); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		if l.sec == nil || l.sec == L {
+			if l.sec == nil {
+				l.secFree = make(chan struct{})
+			}
+			l.sec = L
+			l.secDepth++
+			l.mu.Unlock()
+			return nil
+		}
+		l.mu.Unlock()
+	}
+}
+
+func (l *connLock) leaveSection() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.secDepth--
+	if l.secDepth == 0 {
+		l.sec = nil
+		close(l.secFree)
+		l.secFree = nil
+	}
+}
+
+// lock takes the connection for one statement of thread L (nil: cleanup
+// code, which waits for no section).
 func (l *connLock) lock(ctx context.Context, L *lua.LState) error {
 	if L != nil && l.owner.Load() == L {
 		return errBusy
 	}
-	select {
-	case l.ch <- struct{}{}:
+	for {
+		if L != nil {
+			if err := l.waitSection(ctx, L); err != nil {
+				return err
+			}
+		}
+		select {
+		case l.ch <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		// A section may have begun between the wait and the lock.
+		if L != nil && l.inForeignSection(L) {
+			<-l.ch
+			continue
+		}
 		l.owner.Store(L)
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -271,6 +355,9 @@ type txState struct {
 	parent *txState
 	lock   *connLock // shared with the parent: one connection
 	done   atomic.Bool
+	// section is set on a nested transaction that holds its connection's
+	// section (see connLock) until it ends.
+	section bool
 }
 
 // ended reports whether t or one of its parents has ended.
@@ -301,6 +388,9 @@ func (t *txState) with(ctx context.Context, L *lua.LState, f func() error) error
 func (s *session) endTx(ctx context.Context, t *txState, commit bool) error {
 	if !t.done.CompareAndSwap(false, true) {
 		return nil
+	}
+	if t.section {
+		defer t.lock.leaveSection()
 	}
 	if commit {
 		return t.tx.Commit(ctx)
@@ -344,6 +434,9 @@ func (s *session) finish(ctx context.Context, L *lua.LState, t *txState, commit 
 		// Another thread of the script still runs a statement on the
 		// connection: leave the connection to it (the pool gets it back
 		// when the script's calls end) rather than race it.
+		if t.section && t.done.CompareAndSwap(false, true) {
+			t.lock.leaveSection()
+		}
 		return err
 	}
 	err := s.endTx(ctx, t, commit)
@@ -558,6 +651,9 @@ func (s *session) begin(ctx context.Context, L *lua.LState, parent *txState, opt
 		parent = st
 	}
 	if parent != nil {
+		if err := parent.lock.enterSection(ctx, L); err != nil {
+			return nil, err
+		}
 		var tx pgx.Tx
 		err := parent.with(ctx, L, func() error {
 			var err error
@@ -565,9 +661,10 @@ func (s *session) begin(ctx context.Context, L *lua.LState, parent *txState, opt
 			return err
 		})
 		if err != nil {
+			parent.lock.leaveSection()
 			return nil, err
 		}
-		return &txState{tx: tx, parent: parent, lock: parent.lock}, nil
+		return &txState{tx: tx, parent: parent, lock: parent.lock, section: true}, nil
 	}
 	c, err := s.acquire(ctx)
 	if err != nil {
