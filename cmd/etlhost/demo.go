@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -349,8 +350,8 @@ func (a *App) demoBench(c *cli.Context, env *demoEnv, dir string, paths []string
 		return med, nil
 	}
 
-	fmt.Fprintf(a.Stdout, "bench: %d moves (seed %d), median wall time of %d whole runs each\n",
-		len(sim.Snapshot().Moves), c.Int64("seed"), reps)
+	fmt.Fprintf(a.Stdout, "bench: %d moves (seed %d), median wall time of %d whole runs each; Odoo max_in_flight %d; %d CPUs%s\n",
+		len(sim.Snapshot().Moves), c.Int64("seed"), reps, env.maxInFlight, runtime.NumCPU(), loadAverage())
 	// A first run, not measured, creates the tables and warms the caches.
 	sim.SetLatency(5 * time.Millisecond)
 	if _, err := a.benchRun(c, env.config(dir), paths, 0); err != nil {
@@ -399,6 +400,19 @@ func (a *App) benchRun(c *cli.Context, cfg *host.Config, paths []string, jobs in
 		return 0, &exitError{code: ExitInterrupted, err: fmt.Errorf("bench: %v", context.Cause(c.Context))}
 	}
 	return 0, &exitError{code: ExitFailed, err: fmt.Errorf("a run failed (%v):\n%s", err, out.String())}
+}
+
+// loadAverage is ", load average X" from /proc/loadavg, or "": figures
+// taken on a busy machine say so.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return ", load average " + f[0]
+	}
+	return ""
 }
 
 func median(ds []time.Duration) time.Duration {

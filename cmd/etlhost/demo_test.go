@@ -116,7 +116,7 @@ func TestDemoBench(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
 	}
 	for _, re := range []string{
-		`bench: 150 moves \(seed 1\), median wall time of 1 whole runs each`,
+		`bench: 150 moves \(seed 1\), median wall time of 1 whole runs each; Odoo max_in_flight 8; \d+ CPUs`,
 		`latency 5ms:\n  the three scripts one after another \(--jobs 1\) +\d+\.\d{3}s`,
 		`\n  the three scripts together +\d+\.\d{3}s`,
 		`together vs one after another: \d+\.\d\dx faster`,
