@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/etlhost/etlhost/host"
+)
+
+// BenchmarkObserverLogLine measures what one script log line costs the
+// script's goroutine with the plain observer (the baseline) and with the
+// live view, which only queues the line for its next redraw.
+func BenchmarkObserverLogLine(b *testing.B) {
+	s := &host.Script{Name: "ventes_locales_upsert"}
+	line := host.LogLine{Time: time.Now(), Level: "info", Msg: "loaded page", Fields: map[string]any{"rows": 500, "page": 3}}
+	b.Run("plain", func(b *testing.B) {
+		o := newTextObserver(io.Discard, time.Now, false)
+		o.ScriptStarted(s, time.Now())
+		b.ReportAllocs()
+		for b.Loop() {
+			o.ScriptLog(s, line)
+		}
+	})
+	b.Run("live", func(b *testing.B) {
+		o := newLiveObserver(context.Background(), io.Discard, time.Now, liveOptions{Color: true, Width: 120, Total: 3})
+		defer o.close()
+		o.ScriptStarted(s, time.Now())
+		b.ReportAllocs()
+		for b.Loop() {
+			o.ScriptLog(s, line)
+			o.ScriptProgress(s, 10, 100)
+		}
+	})
+}
+
+// BenchmarkLiveRedraw is one frame of the live view with eight running
+// scripts: ten of these a second is the view's whole cost.
+func BenchmarkLiveRedraw(b *testing.B) {
+	o := newLiveObserver(context.Background(), io.Discard, time.Now, liveOptions{Color: true, Width: 120, Total: 8})
+	defer o.close()
+	for i := 0; i < 8; i++ {
+		s := &host.Script{Name: "script_" + string(rune('a'+i))}
+		o.ScriptStarted(s, time.Now())
+		o.ScriptProgress(s, int64(i*10), 100)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		o.mu.Lock()
+		o.redraw()
+		o.mu.Unlock()
+	}
+}
