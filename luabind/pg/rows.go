@@ -491,40 +491,50 @@ func decodedToLua(L *lua.LState, col string, v any, oid uint32, depth int) (lua.
 // rawResult holds a result's rows as the server sent them, copied out of
 // pgx's buffers while waiting on the network (env.Block, when other light
 // threads of the script may run Lua), to be converted to Lua afterwards,
-// holding the state.
+// holding the state. Values live in large byte chunks, referred to by
+// pointer-free refs (cheap for the garbage collector).
 type rawResult struct {
-	fds   []pgconn.FieldDescription
-	vals  [][]byte // row-major, nil for NULL
-	arena []byte
+	fds    []pgconn.FieldDescription
+	chunks [][]byte
+	refs   []rawRef // row-major
+	row    [][]byte // scratch for convertRow
+}
+
+type rawRef struct {
+	chunk, off uint32
+	n          int32 // -1: NULL
 }
 
 const arenaChunk = 1 << 20
 
-// read copies every row of rows.
+// read copies the rows of rows (at most limit when limit > 0).
 func (r *rawResult) read(rows pgx.Rows, limit int) error {
 	r.fds = append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
+	var cur []byte
 	n := 0
 	for rows.Next() {
 		for _, v := range rows.RawValues() {
 			if v == nil {
-				r.vals = append(r.vals, nil)
+				r.refs = append(r.refs, rawRef{n: -1})
 				continue
 			}
-			if len(r.arena)+len(v) > cap(r.arena) {
-				size := arenaChunk
-				if len(v) > size {
-					size = len(v)
+			if cur == nil || len(cur)+len(v) > cap(cur) {
+				if cur != nil {
+					r.chunks[len(r.chunks)-1] = cur
 				}
-				r.arena = make([]byte, 0, size)
+				cur = make([]byte, 0, max(arenaChunk, len(v)))
+				r.chunks = append(r.chunks, cur)
 			}
-			start := len(r.arena)
-			r.arena = append(r.arena, v...)
-			r.vals = append(r.vals, r.arena[start:len(r.arena):len(r.arena)])
+			r.refs = append(r.refs, rawRef{chunk: uint32(len(r.chunks) - 1), off: uint32(len(cur)), n: int32(len(v))})
+			cur = append(cur, v...)
 		}
 		n++
 		if limit > 0 && n >= limit {
 			break
 		}
+	}
+	if cur != nil {
+		r.chunks[len(r.chunks)-1] = cur
 	}
 	rows.Close()
 	return rows.Err()
@@ -535,11 +545,22 @@ func (r *rawResult) rowCount() int {
 	if len(r.fds) == 0 {
 		return 0
 	}
-	return len(r.vals) / len(r.fds)
+	return len(r.refs) / len(r.fds)
 }
 
 // convertRow converts row i (0-based) with rc.
 func (r *rawResult) convertRow(L *lua.LState, rc *resultConv, i int) (*lua.LTable, error) {
 	nc := len(r.fds)
-	return rc.row(L, r.vals[i*nc:(i+1)*nc])
+	if cap(r.row) < nc {
+		r.row = make([][]byte, nc)
+	}
+	row := r.row[:nc]
+	for j, ref := range r.refs[i*nc : (i+1)*nc] {
+		if ref.n < 0 {
+			row[j] = nil
+		} else {
+			row[j] = r.chunks[ref.chunk][ref.off : ref.off+uint32(ref.n) : ref.off+uint32(ref.n)]
+		}
+	}
+	return rc.row(L, row)
 }

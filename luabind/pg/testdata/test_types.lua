@@ -75,3 +75,7 @@ local nums = db:query_row([[SELECT 0::numeric AS z, -0.5::numeric AS h, 12345678
 expect_eq({nums.z, nums.h, nums.long, nums.small, nums.tenk, nums.big, nums.max2},
   {0, -0.5, 123456789.123456789, -0.0001, 10000, 1e20, 99999999999999.99})
 expect_true(nums.inf == 1/0 and nums.ninf == -1/0, "numeric infinities")
+
+-- empty strings are not NULL, wherever they stand
+expect_eq(db:query_row("SELECT ''::text AS a, NULL::text AS b, ''::text AS c"), {"", nil, ""})
+expect_eq(#db:query("SELECT '' AS e FROM generate_series(1, 3)"), 3)
