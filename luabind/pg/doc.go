@@ -159,12 +159,36 @@
 // transaction is rolled back, and the connection goes back to the pool
 // (or is discarded when the server does not answer within 3 seconds).
 //
-// # Dry run
+// # Dry runs and atomic runs
 //
 // When the run is a dry run (luabind.Env.DryRun), all of a script's work
 // on a connection happens in one transaction (db:tx becomes a savepoint in
 // it), so the script sees its own changes, and that transaction is rolled
-// back when the script ends. exec, copy, replace and set_state log a line
-// at level info starting with "plan: " with the rows affected, for example
-// "plan: exec UPDATE d SET v = 'x' WHERE id <= $1" with rows=2.
+// back when the script ends. With luabind.Env.Atomic (etlhost exec
+// --commit) the same transaction is committed when the script's main chunk
+// has returned without error (env.OnFinish; a failed commit fails the
+// script) and rolled back otherwise: a script failing half way commits
+// nothing. In both modes exec, copy, replace and set_state log a line at
+// level info starting with "plan: " with the rows affected, for example
+// "plan: exec UPDATE d SET v = 'x' WHERE id <= $1" with rows=2, and the
+// end is logged ("plan: committed", "plan: dry run rolled back: nothing was
+// changed").
+//
+// # Light threads
+//
+// Scripts may run Lua on several light threads (the task module). Every
+// wait on the database is made inside env.Block, so the other threads run
+// meanwhile; rows are converted to and from Lua outside of it (query
+// results are read off the network first, then converted; copy encodes a
+// chunk of rows, then sends it). Statements outside a transaction take
+// connections of their own. A tx shared by several threads, or the single
+// transaction of a dry or atomic run, runs their statements one at a time;
+// a nested transaction (savepoint) on such a shared connection belongs to
+// the thread that began it until it ends, and the other threads' statements
+// on that connection wait meanwhile (PostgreSQL's savepoints form a stack:
+// interleaved work would be undone with it). So, in a dry or atomic run, a
+// db:tx function must not wait for other threads that use the database: it
+// would wait until the script's deadline. A rows function of db:copy that
+// uses the copy's own transaction is refused (the connection is busy).
+//
 package pg
