@@ -190,5 +190,4 @@
 // db:tx function must not wait for other threads that use the database: it
 // would wait until the script's deadline. A rows function of db:copy that
 // uses the copy's own transaction is refused (the connection is busy).
-//
 package pg
