@@ -132,11 +132,11 @@ func TestStuckScriptIsAbandoned(t *testing.T) {
 func TestMemoryLimitStopsOnlyTheHog(t *testing.T) {
 	t.Parallel()
 	paths := writeScripts(t, t.TempDir(), map[string]string{
-		"hog.lua":   "local t = {}\nfor i = 1, 1e9 do t[i] = 'row ' .. i end",
+		"hog.lua":   "local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end",
 		"calm1.lua": "require('task').sleep(0.5) return 'calm'",
 		"calm2.lua": "local s = 0 for i = 1, 1e5 do s = s + i end require('task').sleep(0.3) return s",
 	})
-	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: time.Minute}
+	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: 5 * time.Minute}
 	_, by := runScripts(t, context.Background(), r, paths)
 	if by["hog"].Status != StatusFailed || !strings.Contains(by["hog"].Error, "memory limit") {
 		t.Errorf("hog: %s %q, want failed with a memory limit error", by["hog"].Status, by["hog"].Error)
@@ -281,9 +281,9 @@ func TestLightThreadsInTheRunner(t *testing.T) {
 		"orphan.lua":    "local task = require('task')\ntask.spawn(function() error('lost thread') end)\nreturn 'main done'",
 		"mainfail.lua":  "local task = require('task')\ntask.spawn(function() task.sleep(3600) end)\nerror('main broke')",
 		"late.lua":      "--! timeout = 300ms\nlocal task = require('task')\ntask.spawn(function() while true do end end)\nreturn 'returned early'",
-		"hogthread.lua": "local task = require('task')\nlocal h = task.spawn(function() local t = {} for i = 1, 1e9 do t[i] = {i} end end)\ntask.wait(h)",
+		"hogthread.lua": "local task = require('task')\nlocal h = task.spawn(function() local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end end)\ntask.wait(h)",
 	})
-	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: time.Minute}
+	r := &Runner{Modules: stdModules(), MaxMemory: 32 << 20, Timeout: 5 * time.Minute}
 	_, by := runScripts(t, context.Background(), r, paths)
 	if res := by["overlap"]; res.Status != StatusOK || res.Value != int64(10) {
 		t.Errorf("overlap: %s %v %q", res.Status, res.Value, res.Error)
