@@ -165,10 +165,12 @@
 // on a connection happens in one transaction (db:tx becomes a savepoint in
 // it), so the script sees its own changes, and that transaction is rolled
 // back when the script ends. With luabind.Env.Atomic (etlhost exec
-// --commit) the same transaction is committed when the script's main chunk
-// has returned without error (env.OnFinish; a failed commit fails the
-// script) and rolled back otherwise: a script failing half way commits
-// nothing. In both modes exec, copy, replace and set_state log a line at
+// --commit) the same transaction is committed when the script has ended
+// without error, after its light threads have finished (env.OnSettle; a
+// failed commit fails the script), and rolled back otherwise: a script
+// failing half way commits nothing. An `etlhost repl --commit` session
+// settles after each input: each input's work commits, or rolls back, on
+// its own. In both modes exec, copy, replace and set_state log a line at
 // level info starting with "plan: " with the rows affected, for example
 // "plan: exec UPDATE d SET v = 'x' WHERE id <= $1" with rows=2, and the
 // end is logged ("plan: committed", "plan: dry run rolled back: nothing was

@@ -614,25 +614,38 @@ func (s *session) scriptTx(ctx context.Context) (*txState, error) {
 		s.log(luabind.LevelInfo, "plan: dry run: the changes below are made in a transaction that is rolled back at the end of the script", fields)
 	} else {
 		s.log(luabind.LevelInfo, "plan: the changes below are made in one transaction, committed when the script ends without error", fields)
-		s.env.OnFinish(s.commitScript)
+		s.env.OnSettle(s.settleScript)
 	}
 	return st, nil
 }
 
-// commitScript commits the atomic script transaction: it runs when the
-// script's main chunk has returned without error (env.OnFinish); an error
-// fails the script.
-func (s *session) commitScript() error {
+// settleScript ends the atomic script transaction once the script's
+// outcome is known (env.OnSettle: after every OnFinish function, so after
+// the task module has waited for the light threads that may still use it,
+// whatever the order the modules were opened in): committed when ok, rolled
+// back otherwise. A failed commit fails the script. A REPL session settles
+// after each input; the next statement begins a new transaction.
+func (s *session) settleScript(ok bool) error {
 	s.mu.Lock()
 	st := s.script
+	s.script = nil
 	s.mu.Unlock()
 	if st == nil || st.done.Load() {
+		return nil
+	}
+	fields := map[string]any{"connection": s.cs.conn.Name}
+	if !ok {
+		if err := s.finish(context.Background(), nil, st, false); err != nil {
+			s.log(luabind.LevelWarn, "plan: rolling back failed: "+s.cs.scrub(err.Error()), fields)
+			return nil
+		}
+		s.log(luabind.LevelInfo, "plan: rolled back: the script did not finish, nothing was changed", fields)
 		return nil
 	}
 	if err := s.finish(s.env.Ctx, nil, st, true); err != nil {
 		return fmt.Errorf("pg: committing the script's work on %q failed, nothing was changed: %s", s.cs.conn.Name, s.cs.scrub(err.Error()))
 	}
-	s.log(luabind.LevelInfo, "plan: committed", map[string]any{"connection": s.cs.conn.Name})
+	s.log(luabind.LevelInfo, "plan: committed", fields)
 	return nil
 }
 
