@@ -247,40 +247,34 @@ func (s *scheduler) spawn(L *lua.LState) int {
 			h.results[i-1] = th.Get(i)
 		}
 	}()
-	ud := L.NewUserData()
-	ud.Value = h
-	L.SetMetatable(ud, L.GetTypeMetatable("etlhost.task.handle"))
-	L.Push(ud)
-	return 1
+	return pushObject(L, h, "etlhost.task.handle")
 }
 
 func checkHandle(L *lua.LState, n int) *handle {
-	ud, ok := L.Get(n).(*lua.LUserData)
-	if ok {
-		if h, ok := ud.Value.(*handle); ok {
-			return h
-		}
-	}
-	L.ArgError(n, "task handle expected, got "+L.Get(n).Type().String())
-	return nil
+	return checkObject[handle](L, n, "task handle")
 }
 
-// await waits for h, letting the script's other threads run.
-func (s *scheduler) await(L *lua.LState, h *handle) {
+// waitDone waits until done is closed, letting the script's other threads
+// run meanwhile.
+func (s *scheduler) waitDone(done <-chan struct{}) error {
 	select {
-	case <-h.done:
-		return
+	case <-done:
+		return nil
 	default:
 	}
-	err := s.env.Block(func(ctx context.Context) error {
+	return s.env.Block(func(ctx context.Context) error {
 		select {
-		case <-h.done:
+		case <-done:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	})
-	if err != nil {
+}
+
+// await waits for h, letting the script's other threads run.
+func (s *scheduler) await(L *lua.LState, h *handle) {
+	if err := s.waitDone(h.done); err != nil {
 		L.RaiseError("task.wait: %v", err)
 	}
 }
@@ -362,20 +356,7 @@ func (s *scheduler) waitAll(L *lua.LState) int {
 // first error that nobody waited for.
 func (s *scheduler) finish() error {
 	for _, h := range s.threads {
-		select {
-		case <-h.done:
-			continue
-		default:
-		}
-		err := s.env.Block(func(ctx context.Context) error {
-			select {
-			case <-h.done:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-		if err != nil {
+		if err := s.waitDone(h.done); err != nil {
 			return fmt.Errorf("waiting for the light threads: %w", err)
 		}
 	}
@@ -427,22 +408,31 @@ func (s *scheduler) channel(L *lua.LState) int {
 		L.ArgError(1, "capacity must be between 0 and 1000000")
 	}
 	c := &channel{ch: make(chan lua.LValue, capacity), closedCh: make(chan struct{})}
+	return pushObject(L, c, "etlhost.task.channel")
+}
+
+// pushObject pushes v as a userdata with the metatable of typeName.
+func pushObject(L *lua.LState, v any, typeName string) int {
 	ud := L.NewUserData()
-	ud.Value = c
-	L.SetMetatable(ud, L.GetTypeMetatable("etlhost.task.channel"))
+	ud.Value = v
+	L.SetMetatable(ud, L.GetTypeMetatable(typeName))
 	L.Push(ud)
 	return 1
 }
 
-func checkChannel(L *lua.LState) *channel {
-	ud, ok := L.Get(1).(*lua.LUserData)
-	if ok {
-		if c, ok := ud.Value.(*channel); ok {
-			return c
+// checkObject returns argument n as a *T made by pushObject.
+func checkObject[T any](L *lua.LState, n int, what string) *T {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok {
+		if v, ok := ud.Value.(*T); ok {
+			return v
 		}
 	}
-	L.ArgError(1, "channel expected (call it as ch:method())")
+	L.ArgError(n, what+" expected, got "+L.Get(n).Type().String())
 	return nil
+}
+
+func checkChannel(L *lua.LState) *channel {
+	return checkObject[channel](L, 1, "channel (call it as ch:method())")
 }
 
 func (s *scheduler) chanSend(L *lua.LState) int {
@@ -555,22 +545,11 @@ func (s *scheduler) semaphore(L *lua.LState) int {
 	if n < 1 {
 		L.ArgError(1, "a semaphore needs at least 1 slot")
 	}
-	ud := L.NewUserData()
-	ud.Value = &semaphore{slots: make(chan struct{}, n)}
-	L.SetMetatable(ud, L.GetTypeMetatable("etlhost.task.semaphore"))
-	L.Push(ud)
-	return 1
+	return pushObject(L, &semaphore{slots: make(chan struct{}, n)}, "etlhost.task.semaphore")
 }
 
 func checkSem(L *lua.LState) *semaphore {
-	ud, ok := L.Get(1).(*lua.LUserData)
-	if ok {
-		if c, ok := ud.Value.(*semaphore); ok {
-			return c
-		}
-	}
-	L.ArgError(1, "semaphore expected (call it as sem:method())")
-	return nil
+	return checkObject[semaphore](L, 1, "semaphore (call it as sem:method())")
 }
 
 func (s *scheduler) semAcquire(L *lua.LState) int {
