@@ -269,8 +269,14 @@ func (rp *repl) settled(code string, changes *changeLog, ok bool, evalErr error)
 		return
 	}
 	if ok {
-		fmt.Fprintf(rp.out, "(committed: %s sent, %s (%s) committed)\n", plural(writes, "Odoo write", "Odoo writes"),
-			plural(stmts, "PostgreSQL statement", "PostgreSQL statements"), plural(rows, "row", "rows"))
+		var parts []string
+		if writes > 0 {
+			parts = append(parts, plural(writes, "Odoo write", "Odoo writes")+" sent")
+		}
+		if stmts > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s) committed", plural(stmts, "PostgreSQL statement", "PostgreSQL statements"), plural(rows, "row", "rows")))
+		}
+		fmt.Fprintf(rp.out, "(%s)\n", strings.Join(parts, ", "))
 	} else if stmts > 0 {
 		fmt.Fprintf(rp.out, "(rolled back in PostgreSQL: %s undone; Odoo writes already sent stay: %d)\n",
 			plural(stmts, "statement", "statements"), writes)

@@ -119,6 +119,51 @@ func TestReplDryRun(t *testing.T) {
 	}
 }
 
+// TestReplCommit: with --commit each input applies on its own: committed
+// when it ends well, rolled back in PostgreSQL when it fails (its Odoo
+// writes stay); inputs that changed something are audited.
+func TestReplCommit(t *testing.T) {
+	t.Parallel()
+	b := setupFix(t)
+	first := b.sim.Sim().Snapshot().Partners[0].ID
+	input := strings.Join([]string{
+		`erp, db = odoo.connect(), pg.connect()`,
+		`db:exec("UPDATE report SET status = 'fixed' WHERE id = 1")`,
+		fmt.Sprintf(`erp:write("res.partner", {%d}, {city = "Arras"})`, first),
+		`db:exec("UPDATE report SET status = 'lost' WHERE id = 2"); error("changed my mind")`,
+		`db:query_row("SELECT status FROM report WHERE id = 2").status`,
+		`db:exec("UPDATE report SET status = 'fixed' WHERE id = 3")`,
+	}, "\n") + "\n"
+	out := runIn(t, b.env, input, "repl", "--commit", "--audit-file", b.audit)
+	if out.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
+	}
+	if got := b.report(t); got != "[[1 fixed] [2 broken] [3 fixed]]" {
+		t.Errorf("PostgreSQL: %s\n%s\n%s", got, out.stdout, out.stderr)
+	}
+	if b.partner(first).City != "Arras" {
+		t.Error("the Odoo write was not sent")
+	}
+	mustContain(t, "stdout", out.stdout,
+		"done  pg    exec UPDATE report SET status = 'fixed' WHERE id = 1  rows=1",
+		"(1 PostgreSQL statement (1 row) committed)",
+		"(1 Odoo write sent)",
+		fmt.Sprintf(`sent  odoo  write res.partner ids=[%d] values={"city":"Arras"}`, first),
+		"(rolled back in PostgreSQL: 1 statement undone)",
+		"\"broken\"\n",
+	)
+	mustContain(t, "stderr", out.stderr, "etlhost repl (COMMIT", "repl:1: changed my mind")
+	recs := b.records(t)
+	if len(recs) != 3 {
+		t.Fatalf("%d audit records, want 3 (two statements, one write)", len(recs))
+	}
+	if recs[0].Command != "repl" || recs[0].Source != `db:exec("UPDATE report SET status = 'fixed' WHERE id = 1")` ||
+		len(recs[0].Statements) != 1 || recs[1].OdooWrites[0].Model != "res.partner" || len(recs[2].Statements) != 1 {
+		t.Errorf("records %+v", recs)
+	}
+	b.noSecrets(t, out.stdout, out.stderr)
+}
+
 func TestReplUsage(t *testing.T) {
 	t.Parallel()
 	out := runIn(t, nil, "", "repl", "extra")
