@@ -553,7 +553,9 @@ func (c *changeLog) printApplied(w io.Writer, res *host.Result) {
 			plural(n, "PostgreSQL statement", "PostgreSQL statements"), plural(rows, "row", "rows"))
 		return
 	}
-	fmt.Fprintf(w, "Not committed: the script %s.\n", res.Status)
+	why := map[host.Status]string{host.StatusFailed: "failed", host.StatusTimeout: "ran out of time",
+		host.StatusCancelled: "was interrupted"}[res.Status]
+	fmt.Fprintf(w, "Not committed: the script %s.\n", why)
 	switch {
 	case committed > 0:
 		fmt.Fprintln(w, "PostgreSQL: the work of some connections was committed before the failure:")

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/internal/audit"
 	"github.com/etlhost/etlhost/internal/pgtest"
 	"github.com/etlhost/etlhost/odoo/odoosim"
@@ -416,5 +418,47 @@ return p`
 	out = runIn(t, b.env, "", "run", write(t, b.dir, "granted.lua", "--! odoo-writes = res.partner\n"+body))
 	if out.code != ExitOK || b.partner(first).City != "Granted" {
 		t.Fatalf("with the header grant: exit %d, city %q\n%s", out.code, b.partner(first).City, out.stderr)
+	}
+}
+
+// TestExecCommitInterrupted: Ctrl+C during a commit rolls back the
+// PostgreSQL work, exits 130, and the audit trail says the run was
+// cancelled, with the Odoo writes already sent.
+func TestExecCommitInterrupted(t *testing.T) {
+	t.Parallel()
+	b := setupFix(t)
+	script := write(t, b.dir, "slow.lua", `local erp, db = require("odoo").connect(), require("pg").connect()
+local p = erp:search("res.partner", {}, {limit = 1, order = "id"})[1]
+erp:write("res.partner", {p}, {city = "Arras"})
+db:exec("UPDATE report SET status = 'fixed'")
+require("log").info("updated")
+require("task").sleep(30)`)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stderr := &syncBuffer{}
+	var stdout bytes.Buffer
+	app := &App{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: stderr, Getenv: func(k string) string { return b.env[k] }}
+	done := make(chan int)
+	go func() {
+		done <- app.Run(ctx, []string{"etlhost", "exec", "--commit", "--audit-file", b.audit, script})
+	}()
+	for !strings.Contains(stderr.String(), "updated") {
+		select {
+		case code := <-done:
+			t.Fatalf("ended early with %d\n%s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel(host.ErrInterrupted)
+	if code := <-done; code != ExitInterrupted {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if got := b.report(t); got != reportBefore {
+		t.Errorf("an interrupted commit committed: %s", got)
+	}
+	mustContain(t, "stdout", stdout.String(), "Not committed: the script was interrupted.", "Odoo writes already sent")
+	recs := b.records(t)
+	if len(recs) != 1 || recs[0].Status != "cancelled" || len(recs[0].OdooWrites) != 1 || len(recs[0].Statements) != 0 {
+		t.Fatalf("audit %+v", recs)
 	}
 }
