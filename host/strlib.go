@@ -24,13 +24,11 @@ const (
 	inlinePatternBytes = 256
 )
 
-// installStringLimits replaces the string functions whose cost is not
-// bounded by the VM's context checks.
-func installStringLimits(L *lua.LState, strmod *lua.LTable, ctx context.Context) {
+// installPatternFuncs replaces the pattern functions with ones that stop
+// waiting at the script's deadline (see patternFuncs); they hold the
+// script's context, so each state has its own.
+func installPatternFuncs(L *lua.LState, strmod *lua.LTable, ctx context.Context) {
 	set := func(name string, fn lua.LGFunction) { strmod.RawSetString(name, L.NewFunction(fn)) }
-	set("rep", strRep)
-	set("format", strFormat)
-	set("dump", func(L *lua.LState) int { L.RaiseError("string.dump is not available"); return 0 })
 	pf := patternFuncs{ctx: ctx}
 	set("find", pf.find)
 	set("match", pf.match)
