@@ -116,15 +116,16 @@ func (a *App) replAction(c *cli.Context) error {
 	if commit {
 		mode = "commit"
 	}
-	var buf []string
+	var buf, typed []string
 	for {
 		prompt := mode + "> "
 		if len(buf) > 0 {
 			prompt = ">> "
 		}
 		line, err := in.read(prompt)
+		raw := line
 		if errors.Is(err, liner.ErrPromptAborted) {
-			buf = nil // Ctrl+C at the prompt clears the input
+			buf, typed = nil, nil // Ctrl+C at the prompt clears the input
 			continue
 		}
 		if err != nil {
@@ -148,13 +149,14 @@ func (a *App) replAction(c *cli.Context) error {
 				line = strings.TrimPrefix(trimmed, "=")
 			}
 		}
+		typed = append(typed, raw)
 		buf = append(buf, line)
 		code := strings.Join(buf, "\n")
 		if done := rp.eval(code); !done {
 			continue
 		}
-		in.remember(code)
-		buf = nil
+		in.remember(strings.Join(typed, "\n"))
+		buf, typed = nil, nil
 		if sess.Err() != nil {
 			break
 		}
@@ -365,9 +367,9 @@ func (t *termInput) remember(input string) {
 	}
 }
 
-// out turns "\n" into "\r\n": liner leaves the terminal without output
-// post-processing between prompts.
-func (t *termInput) out(w io.Writer) io.Writer { return replCRLF{w} }
+// out is w: liner changes the terminal's input modes only, so output
+// keeps its usual newline translation.
+func (t *termInput) out(w io.Writer) io.Writer { return w }
 
 func (t *termInput) close() {
 	if t.history != "" {
@@ -379,15 +381,6 @@ func (t *termInput) close() {
 		}
 	}
 	t.l.Close()
-}
-
-type replCRLF struct{ w io.Writer }
-
-func (c replCRLF) Write(p []byte) (int, error) {
-	if _, err := c.w.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(string(p), "\r\n", "\n"), "\n", "\r\n"))); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 type plainInput struct{ r *bufio.Reader }
