@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -408,8 +407,6 @@ const (
 	printLineWidth = 100
 )
 
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 var luaKeywords = map[string]bool{"and": true, "break": true, "do": true, "else": true, "elseif": true, "end": true,
 	"false": true, "for": true, "function": true, "if": true, "in": true, "local": true, "nil": true, "not": true,
 	"or": true, "repeat": true, "return": true, "then": true, "true": true, "until": true, "while": true, "goto": true}
@@ -577,7 +574,7 @@ func limit(es []entry) ([]entry, int) {
 }
 
 func keyString(k lua.LValue) string {
-	if s, ok := k.(lua.LString); ok && identRe.MatchString(string(s)) && !luaKeywords[string(s)] {
+	if s, ok := k.(lua.LString); ok && isIdentifier(string(s)) && !luaKeywords[string(s)] {
 		return string(s)
 	}
 	switch x := k.(type) {
@@ -588,6 +585,20 @@ func keyString(k lua.LValue) string {
 	default:
 		return "[<" + k.Type().String() + ">]"
 	}
+}
+
+// isIdentifier reports whether s is a Lua name (a key written k = v).
+func isIdentifier(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func keyRank(k lua.LValue) int {
