@@ -77,6 +77,10 @@ func (p *probe) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 		}
 		return 0
 	}))
+	t.RawSetString("rows", L.NewFunction(func(L *lua.LState) int {
+		env.CountRows(int64(L.CheckInt(1)), int64(L.CheckInt(2)))
+		return 0
+	}))
 	t.RawSetString("stuck", L.NewFunction(func(L *lua.LState) int {
 		<-p.release // ignores the context on purpose
 		return 0

@@ -37,8 +37,12 @@ type Result struct {
 	Value any `json:"result"`
 	// Error is the message, with the script's file:line, then a Lua
 	// traceback when there is one. Empty when the script succeeded.
-	Error string    `json:"error,omitempty"`
-	Logs  []LogLine `json:"logs,omitempty"`
+	Error string `json:"error,omitempty"`
+	// RowsFetched and RowsLoaded count the rows the script's modules read
+	// (Odoo pages, queries) and wrote (COPY, replace).
+	RowsFetched int64     `json:"rows_fetched,omitempty"`
+	RowsLoaded  int64     `json:"rows_loaded,omitempty"`
+	Logs        []LogLine `json:"logs,omitempty"`
 	// Progress last reported with log.progress (zero: none).
 	ProgressDone  int64 `json:"-"`
 	ProgressTotal int64 `json:"-"`

@@ -48,6 +48,12 @@ func (e *MemoryError) Error() string {
 	return fmt.Sprintf("memory limit: the script used about %s, more than its limit of %s", FormatSize(e.Used), FormatSize(e.Limit))
 }
 
+// RowObserver is implemented by observers that show the rows each script
+// has fetched and loaded so far (running totals).
+type RowObserver interface {
+	ScriptRows(s *Script, fetched, loaded int64)
+}
+
 // Observer hears about a run as it happens. Calls come from the scripts'
 // goroutines, concurrently: implementations synchronise themselves.
 type Observer interface {
@@ -208,14 +214,28 @@ func (r *Runner) openLib() (*libLoader, error) {
 // scriptLog is the LogSink of one script: it keeps lines for the result and
 // passes them on to the observer.
 type scriptLog struct {
-	r      *Runner
-	s      *Script
-	mu     sync.Mutex
-	lines  []LogLine
-	drops  int
-	done   int64
-	total  int64
-	nowFun func() time.Time
+	r       *Runner
+	s       *Script
+	mu      sync.Mutex
+	lines   []LogLine
+	drops   int
+	done    int64
+	total   int64
+	fetched int64
+	loaded  int64
+	nowFun  func() time.Time
+}
+
+// CountRows implements luabind.RowCounter.
+func (l *scriptLog) CountRows(fetched, loaded int64) {
+	l.mu.Lock()
+	l.fetched += fetched
+	l.loaded += loaded
+	f, ld := l.fetched, l.loaded
+	l.mu.Unlock()
+	if ro, ok := l.r.Observer.(RowObserver); ok {
+		ro.ScriptRows(l.s, f, ld)
+	}
 }
 
 func (l *scriptLog) Log(level luabind.Level, msg string, fields map[string]any) {
@@ -332,6 +352,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	logs.mu.Lock()
 	res.Logs = logs.lines
 	res.ProgressDone, res.ProgressTotal = logs.done, logs.total
+	res.RowsFetched, res.RowsLoaded = logs.fetched, logs.loaded
 	if logs.drops > 0 {
 		res.Logs = append(res.Logs, LogLine{Time: r.now(), Level: luabind.LevelWarn, Msg: fmt.Sprintf("%d more log lines were not kept", logs.drops)})
 	}

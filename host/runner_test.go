@@ -304,3 +304,22 @@ func TestLightThreadsInTheRunner(t *testing.T) {
 		t.Errorf("hogthread: %s %q", res.Status, res.Error)
 	}
 }
+
+func TestRowCountsReachTheResult(t *testing.T) {
+	t.Parallel()
+	paths := writeScripts(t, t.TempDir(), map[string]string{
+		"counted.lua": "local p = require('probe')\np.rows(100, 0)\np.rows(50, 0)\np.rows(0, 120)",
+		"none.lua":    "return 1",
+	})
+	_, by := runScripts(t, context.Background(), &Runner{Modules: stdModules(newProbe())}, paths)
+	if r := by["counted"]; r.RowsFetched != 150 || r.RowsLoaded != 120 {
+		t.Fatalf("fetched %d loaded %d, want 150 and 120", r.RowsFetched, r.RowsLoaded)
+	}
+	data, _ := json.Marshal(by["counted"])
+	if !strings.Contains(string(data), `"rows_fetched":150`) || !strings.Contains(string(data), `"rows_loaded":120`) {
+		t.Fatalf("report entry %s", data)
+	}
+	if data, _ := json.Marshal(by["none"]); strings.Contains(string(data), "rows_fetched") {
+		t.Fatalf("a script without rows reports them: %s", data)
+	}
+}

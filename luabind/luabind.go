@@ -50,6 +50,12 @@ type LogSink interface {
 	Progress(done, total int64)
 }
 
+// RowCounter is implemented by log sinks that count the rows a script
+// fetches and loads, for progress displays and reports.
+type RowCounter interface {
+	CountRows(fetched, loaded int64)
+}
+
 // Env is what the host hands the modules for one run of one script.
 type Env struct {
 	// Ctx is the script's context: its deadline, Ctrl+C and the memory
@@ -90,6 +96,14 @@ type Env struct {
 	// baton is held by whichever goroutine runs the script's Lua code once
 	// the script has light threads (see EnableThreads).
 	baton *sync.Mutex
+}
+
+// CountRows reports rows the script fetched (from Odoo, from a query) or
+// loaded (COPY, replace) since the last call; the host keeps running totals.
+func (e *Env) CountRows(fetched, loaded int64) {
+	if rc, ok := e.Log.(RowCounter); ok && (fetched != 0 || loaded != 0) {
+		rc.CountRows(fetched, loaded)
+	}
 }
 
 // EnableThreads switches the script to light threads: from now on Lua code

@@ -62,7 +62,10 @@ type liveScript struct {
 	s           *host.Script
 	started     time.Time
 	done, total int64
-	last        string // the last log line, shown when there is no progress
+	// fetched and loaded are the rows the script's modules have read and
+	// written so far, shown when it reports no progress of its own.
+	fetched, loaded int64
+	last            string // the last log line, shown when there is nothing else
 }
 
 type liveObserver struct {
@@ -165,6 +168,15 @@ func (o *liveObserver) ScriptProgress(s *host.Script, done, total int64) {
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
 		ls.done, ls.total = done, total
+	}
+}
+
+// ScriptRows implements host.RowObserver; the next tick shows it.
+func (o *liveObserver) ScriptRows(s *host.Script, fetched, loaded int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ls := o.find(s); ls != nil {
+		ls.fetched, ls.loaded = fetched, loaded
 	}
 }
 
@@ -276,6 +288,12 @@ func (o *liveObserver) block() []string {
 		case ls.done > 0:
 			plainTail = fmt.Sprintf("%d done", ls.done)
 			tail = plainTail
+		case ls.fetched > 0 || ls.loaded > 0:
+			plainTail = fmt.Sprintf("%d rows fetched, %d loaded", ls.fetched, ls.loaded)
+			if ls.last != "" {
+				plainTail += " · " + ls.last
+			}
+			tail = o.paint(cut(plainTail, room), "2")
 		default:
 			plainTail = ls.last
 			tail = o.paint(cut(ls.last, room), "2")

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/etlhost/etlhost/odoo/odoosim"
 	"io"
 	"os"
 	"regexp"
@@ -275,5 +276,32 @@ func TestScreenEmulator(t *testing.T) {
 	want := []string{"a", "b", "c", ""}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestLiveViewShowsRows: a script that reports no progress of its own shows
+// the rows its modules fetched so far.
+func TestLiveViewShowsRows(t *testing.T) {
+	t.Parallel()
+	sim := odoosim.NewServer(odoosim.Options{Moves: 200, Seed: 3})
+	t.Cleanup(sim.Close)
+	dir := t.TempDir()
+	script := write(t, dir, "fetcher.lua", `
+		local erp, task = require("odoo").connect(), require("task")
+		local n = 0
+		for row in erp:iter("account.move", {}, {fields = {"name"}, batch = 20, concurrency = 1}) do
+			n = n + 1
+			if n % 20 == 0 then task.sleep(0.05) end
+		end
+		return {rows = n}`)
+	env := map[string]string{"TERM": "xterm-256color", "ETLHOST_ODOO_URL": sim.URL, "ETLHOST_ODOO_DB": "demo",
+		"ETLHOST_ODOO_USER": "admin", "ETLHOST_ODOO_PASSWORD": "admin"}
+	code, raw, _ := runInPTY(t, env, "run", script)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%q", code, raw)
+	}
+	plain := regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(raw, "")
+	if !regexp.MustCompile(`fetcher +\d+\.\ds  [1-9]\d* rows fetched, 0 loaded`).MatchString(plain) {
+		t.Errorf("the live view never showed the rows fetched:\n%q", plain)
 	}
 }

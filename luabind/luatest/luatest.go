@@ -34,6 +34,16 @@ type Logs struct {
 	Lines []string
 	Done  int64
 	Total int64
+	// Fetched and Loaded are the rows reported through Env.CountRows.
+	Fetched, Loaded int64
+}
+
+// CountRows implements luabind.RowCounter.
+func (l *Logs) CountRows(fetched, loaded int64) {
+	l.mu.Lock()
+	l.Fetched += fetched
+	l.Loaded += loaded
+	l.mu.Unlock()
 }
 
 // Log implements luabind.LogSink.

@@ -327,6 +327,7 @@ func (p *pager) next(L *lua.LState) []map[string]any {
 		offset = p.o.offset
 	}
 	rows := p.c.searchReadCall(L, p.model, domain, withID(p.o.fields), offset, lim, order, p.o.context)
+	p.c.st.env.CountRows(int64(len(rows)), 0)
 	p.first = false
 	p.fetched += len(rows)
 	if len(rows) < lim {
@@ -422,6 +423,7 @@ func (c *conn) searchRead(L *lua.LState) int {
 	cols := mf.columns(o.fields)
 	if o.batch == 0 && (o.limit > 0 || o.order != "") {
 		rows := c.searchReadCall(L, model, domain, o.fields, o.offset, o.limit, o.order, o.context)
+		c.st.env.CountRows(int64(len(rows)), 0)
 		out := L.CreateTable(len(rows), 0)
 		rowsToLua(L, mf, cols, rows, out, 0)
 		L.Push(out)

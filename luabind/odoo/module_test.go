@@ -291,3 +291,21 @@ func TestWarnsWhenReadingEveryField(t *testing.T) {
 		t.Fatalf("want one warning %q, got:\n%s", want, got)
 	}
 }
+
+// TestRowsFetchedAreCounted: pages read are reported to the host's row
+// counter, concurrent pages included.
+func TestRowsFetchedAreCounted(t *testing.T) {
+	t.Parallel()
+	cfg, _ := simConfig(t, odoosim.Options{})
+	s := luatest.New(t, luatest.Options{}, newModule(t, cfg, luaodoo.Options{}))
+	v, err := s.Exec("count.lua", `local erp = require("odoo").connect()
+local a = erp:search_read("account.move", {}, {fields = {"name"}, batch = 7})
+local b = erp:search_read("res.partner", {}, {fields = {"name"}, limit = 5})
+return #a + #b`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(v.(lua.LNumber)); s.Logs.Fetched != want || s.Logs.Loaded != 0 {
+		t.Fatalf("counted %d fetched, %d loaded; want %d fetched", s.Logs.Fetched, s.Logs.Loaded, want)
+	}
+}

@@ -142,6 +142,7 @@ func (f *pageFetcher) next(L *lua.LState) []map[string]any {
 		f.cancel()
 		f.c.fail(L, f.model, "search_read", err)
 	}
+	f.c.st.env.CountRows(int64(len(r.rows)), 0)
 	return r.rows
 }
 

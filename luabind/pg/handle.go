@@ -120,6 +120,7 @@ func (o *opened) doQuery(L *lua.LState, op string, one bool) int {
 	// Converted once the wait is over, holding the Lua state.
 	rc := newResultConv(L, o.typeMap, raw.fds)
 	n := raw.rowCount()
+	h.s.env.CountRows(int64(n), 0)
 	if one {
 		if n == 0 {
 			L.Push(lua.LNil)
@@ -278,6 +279,7 @@ func (it *iterator) fetch(L *lua.LState) error {
 		it.rc = newResultConv(L, it.s.o.typeMap, raw.fds)
 	}
 	n := raw.rowCount()
+	it.s.env.CountRows(int64(n), 0)
 	for i := 0; i < n; i++ {
 		row, err := raw.convertRow(L, it.rc, i)
 		if err != nil {
@@ -386,6 +388,7 @@ func (o *opened) copy(L *lua.LState) int {
 	if err != nil {
 		h.s.reraise(L, "copy", err)
 	}
+	h.s.env.CountRows(0, n)
 	h.s.plan("copy into "+L.CheckString(2), n, nil)
 	L.Push(lua.LNumber(n))
 	return 1
@@ -554,6 +557,7 @@ func (o *opened) replace(L *lua.LState) int {
 	if err != nil {
 		s.reraise(L, "replace", err)
 	}
+	s.env.CountRows(0, inserted)
 	s.plan("replace "+L.CheckString(2), inserted, map[string]any{"deleted": deleted})
 	res := L.CreateTable(0, 2)
 	res.RawSetString("deleted", lua.LNumber(deleted))

@@ -35,3 +35,23 @@ func TestLuaSpecs(t *testing.T) {
 		return luatest.New(t, luatest.Options{Script: "lua_test"}, m)
 	})
 }
+
+// TestRowsAreCounted: rows read and loaded are reported to the host's row
+// counter.
+func TestRowsAreCounted(t *testing.T) {
+	t.Parallel()
+	m, _ := newModule(t, 2)
+	s := luatest.New(t, luatest.Options{}, m)
+	_, err := s.Exec("count.lua", `local db = require("pg").connect()
+db:exec("CREATE TABLE c (id int)")
+db:copy("c", {"id"}, {{1}, {2}, {3}})
+db:replace("c", {"id"}, {{4}, {5}})
+local rows = db:query("SELECT id FROM c")
+for r in db:iter("SELECT generate_series(1, 7) AS n") do end`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Logs.Loaded != 5 || s.Logs.Fetched != 9 {
+		t.Fatalf("loaded %d fetched %d, want 5 and 9", s.Logs.Loaded, s.Logs.Fetched)
+	}
+}
