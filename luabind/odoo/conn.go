@@ -91,6 +91,19 @@ func (c *conn) fail(L *lua.LState, model, method string, err error) {
 	c.st.raise(L, err)
 }
 
+// prefetchFields starts loading the model's field descriptions in the
+// background, so that fields_get travels alongside the first data call
+// instead of before it. A failure is reported by the fields call that
+// follows. With opts.concurrency = 1 a call sends one request at a time:
+// nothing is fetched ahead.
+func (c *conn) prefetchFields(model string, o searchOpts) {
+	if o.concurrency == 1 {
+		return
+	}
+	ctx := c.st.env.Ctx
+	go func() { _, _ = c.st.m.fieldsOf(ctx, c.name, c.client, model) }()
+}
+
 // fields returns the model's cached field descriptions.
 func (c *conn) fields(L *lua.LState, model string) *modelFields {
 	var mf *modelFields
@@ -270,8 +283,9 @@ type pager struct {
 	fetched int
 	done    bool
 	// pages, once the first full page is in, fetches the rest concurrently
-	// (opts.batch with a concurrency above 1).
+	// (opts.batch with a concurrency above 1), by chunks of ids.
 	pages *pageFetcher
+	ids   []int64
 }
 
 func (c *conn) newPager(L *lua.LState, fname, model string, domain []any, o searchOpts) *pager {
@@ -326,7 +340,15 @@ func (p *pager) next(L *lua.LState) []map[string]any {
 	if p.first {
 		offset = p.o.offset
 	}
-	rows := p.c.searchReadCall(L, p.model, domain, withID(p.o.fields), offset, lim, order, p.o.context)
+	var rows []map[string]any
+	concurrent := p.o.batch > 0 && p.concurrency() > 1
+	if p.first && concurrent {
+		// The ids of every matching row travel alongside the first page:
+		// if the page is full, the rest is fetched by chunks of those ids.
+		rows = p.firstPageWithIDs(L, offset, lim, order)
+	} else {
+		rows = p.c.searchReadCall(L, p.model, domain, withID(p.o.fields), offset, lim, order, p.o.context)
+	}
 	p.c.st.env.CountRows(int64(len(rows)), 0)
 	p.first = false
 	p.fetched += len(rows)
@@ -343,7 +365,7 @@ func (p *pager) next(L *lua.LState) []map[string]any {
 	if p.o.limit > 0 && p.fetched >= p.o.limit {
 		p.done = true
 	}
-	if !p.done && p.o.batch > 0 && p.concurrency() > 1 {
+	if !p.done && concurrent {
 		p.startConcurrent(L)
 	}
 	return rows
@@ -419,21 +441,27 @@ func (c *conn) searchRead(L *lua.LState) int {
 	domain := c.domain(L, 3, "search_read", model)
 	o := parseSearchOpts(L, 4, "search_read", searchReadOpts...)
 	c.warnAllFields("search_read", model, o.fields)
-	mf := c.fields(L, model)
-	cols := mf.columns(o.fields)
+	c.prefetchFields(model, o)
 	if o.batch == 0 && (o.limit > 0 || o.order != "") {
 		rows := c.searchReadCall(L, model, domain, o.fields, o.offset, o.limit, o.order, o.context)
 		c.st.env.CountRows(int64(len(rows)), 0)
+		mf := c.fields(L, model)
 		out := L.CreateTable(len(rows), 0)
-		rowsToLua(L, mf, cols, rows, out, 0)
+		rowsToLua(L, mf, mf.columns(o.fields), rows, out, 0)
 		L.Push(out)
 		return 1
 	}
 	p := c.newPager(L, "search_read", model, domain, o)
 	out := L.CreateTable(p.size, 0)
 	n := 0
+	var mf *modelFields
+	var cols []column
 	for {
 		rows := p.next(L)
+		if mf == nil {
+			mf = c.fields(L, model)
+			cols = mf.columns(o.fields)
+		}
 		rowsToLua(L, mf, cols, rows, out, n)
 		n += len(rows)
 		if p.done {
@@ -451,8 +479,9 @@ func (c *conn) iter(L *lua.LState) int {
 	domain := c.domain(L, 3, "iter", model)
 	o := parseSearchOpts(L, 4, "iter", searchReadOpts...)
 	c.warnAllFields("iter", model, o.fields)
-	mf := c.fields(L, model)
-	cols := mf.columns(o.fields)
+	c.prefetchFields(model, o)
+	var mf *modelFields
+	var cols []column
 	p := c.newPager(L, "iter", model, domain, o)
 	var page []map[string]any
 	pos := 0
@@ -465,6 +494,10 @@ func (c *conn) iter(L *lua.LState) int {
 			}
 			page = p.next(L)
 			pos = 0
+			if mf == nil {
+				mf = c.fields(L, model)
+				cols = mf.columns(o.fields)
+			}
 		}
 		r := page[pos]
 		page[pos] = nil
@@ -577,8 +610,7 @@ func (c *conn) read(L *lua.LState) int {
 		fields = stringList(L, v, "read", "fields")
 	}
 	o := parseSearchOpts(L, 5, "read", "context")
-	mf := c.fields(L, model)
-	cols := mf.columns(fields)
+	c.prefetchFields(model, o)
 	kw := map[string]any{}
 	if len(fields) > 0 {
 		kw["fields"] = withID(fields)
@@ -626,6 +658,9 @@ func (c *conn) read(L *lua.LState) int {
 			}
 		}
 	}
+	c.st.env.CountRows(int64(len(rows)), 0)
+	mf := c.fields(L, model)
+	cols := mf.columns(fields)
 	if single {
 		if len(rows) == 0 {
 			L.Push(lua.LNil)

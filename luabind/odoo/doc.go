@@ -27,6 +27,9 @@
 //     module asks for the remaining ids, then reads them in chunks of the
 //     batch size with domain + {{"id", "in", chunk}}, so each row comes once,
 //     in id order. The connection's max_in_flight still bounds the whole run.
+//     Field descriptions (fields_get, once per model and run) are fetched
+//     alongside the first page; with concurrency 1 every request waits for
+//     the one before.
 //   - erp:iter(model, domain, opts): the same rows, for a generic for,
 //     holding one page at a time.
 //   - erp:search(model, domain, opts) -> ids (opts: limit, offset, order,

@@ -21,30 +21,81 @@ func (p *pager) concurrency() int {
 	return DefaultConcurrency
 }
 
-// startConcurrent switches the pager, after a full first page, to fetching
-// the remaining rows side by side. Paging by id is sequential by nature
-// (each page starts after the last id of the one before), so it first asks
-// for the ids of the remaining rows, then fetches them in chunks of the
-// batch size, each with search_read on domain + {{"id", "in", chunk}}: the
-// domain is checked again when each chunk is read, and since the chunks
-// partition the ids no row comes twice or goes missing.
-func (p *pager) startConcurrent(L *lua.LState) {
-	op, order := ">", "id"
-	if p.desc {
-		op, order = "<", "id desc"
+// firstPageWithIDs fetches the first page and, side by side, the ids of
+// every matching row (with the same offset and limit), and keeps the ids
+// for startConcurrent. It saves the round trip a search after the first
+// page would cost.
+func (p *pager) firstPageWithIDs(L *lua.LState, offset, lim int, order string) []map[string]any {
+	kwPage := map[string]any{"order": order, "limit": lim}
+	kwIDs := map[string]any{"order": order}
+	if fields := withID(p.o.fields); len(fields) > 0 {
+		kwPage["fields"] = fields
 	}
-	domain := append(append(make([]any, 0, len(p.domain)+1), p.domain...), []any{"id", op, p.last})
-	kw := map[string]any{"order": order}
+	if offset > 0 {
+		kwPage["offset"], kwIDs["offset"] = offset, offset
+	}
 	if p.o.limit > 0 {
-		kw["limit"] = p.o.limit - p.fetched
+		kwIDs["limit"] = p.o.limit
 	}
 	if p.o.context != nil {
-		kw["context"] = p.o.context
+		kwPage["context"], kwIDs["context"] = p.o.context, p.o.context
 	}
-	v := p.c.do(L, p.model, "search", []any{domain}, kw)
-	ids, err := odoo.AsIDs(v)
+	var pageV, idsV any
+	var idsErr error
+	err := p.c.st.env.Block(func(ctx context.Context) error {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			idsV, idsErr = p.c.client.Call(ctx, p.model, "search", []any{p.domain}, kwIDs)
+		}()
+		var err error
+		pageV, err = p.c.client.Call(ctx, p.model, "search_read", []any{p.domain}, kwPage)
+		<-done
+		return err
+	})
 	if err != nil {
-		p.c.fail(L, p.model, "search", err)
+		p.c.fail(L, p.model, "search_read", err)
+	}
+	rows, err := plainRows(pageV)
+	if err != nil {
+		raisef(L, "odoo: search_read %s: %v", p.model, err)
+	}
+	if len(rows) == lim {
+		if idsErr != nil {
+			p.c.fail(L, p.model, "search", idsErr)
+		}
+		if p.ids, err = odoo.AsIDs(idsV); err != nil {
+			p.c.fail(L, p.model, "search", err)
+		}
+	}
+	return rows
+}
+
+// startConcurrent switches the pager, after a full first page, to fetching
+// the remaining rows side by side. Paging by id is sequential by nature
+// (each page starts after the last id of the one before), so the ids of the
+// remaining rows come first (fetched with the first page), then the rows
+// in chunks of the batch size, each with search_read on domain + {{"id",
+// "in", chunk}}: the domain is checked again when each chunk is read, and
+// since the chunks split the ids after the first page's last one, no row
+// comes twice or goes missing.
+func (p *pager) startConcurrent(L *lua.LState) {
+	order := "id"
+	if p.desc {
+		order = "id desc"
+	}
+	// The remaining ids: those after the first page's last id. A row added
+	// after the ids were read comes no more than it would by keyset paging.
+	var ids []int64
+	for i, id := range p.ids {
+		if (!p.desc && id > p.last) || (p.desc && id < p.last) {
+			ids = p.ids[i:]
+			break
+		}
+	}
+	p.ids = nil
+	if p.o.limit > 0 && len(ids) > p.o.limit-p.fetched {
+		ids = ids[:p.o.limit-p.fetched]
 	}
 	var chunks [][]int64
 	for len(ids) > 0 {
