@@ -81,6 +81,11 @@ func (p *probe) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 		env.CountRows(int64(L.CheckInt(1)), int64(L.CheckInt(2)))
 		return 0
 	}))
+	t.RawSetString("stuck_waiting", L.NewFunction(func(L *lua.LState) int {
+		// a blocking call that ignores its context, as a buggy client would
+		_ = env.Block(func(context.Context) error { <-p.release; return nil })
+		return 0
+	}))
 	t.RawSetString("stuck", L.NewFunction(func(L *lua.LState) int {
 		<-p.release // ignores the context on purpose
 		return 0

@@ -328,6 +328,11 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	case errors.As(cause, &memErr):
 		res.Status = StatusFailed
 		res.Error = memErr.Error()
+	case abandoned && errors.Is(cause, luabind.ErrScriptEnded):
+		// The main chunk ended with an error and light threads were stopped,
+		// but one of them is stuck inside Go code.
+		res.Status = StatusFailed
+		res.Error = "the script ended, but a light thread did not stop"
 	case ctx.Err() != nil && !errors.Is(cause, luabind.ErrScriptEnded):
 		// The deadline decides, not the returned error: a coroutine can
 		// swallow the context's error and let the script return normally.

@@ -323,3 +323,20 @@ func TestRowCountsReachTheResult(t *testing.T) {
 		t.Fatalf("a script without rows reports them: %s", data)
 	}
 }
+
+// TestStuckLightThreadAfterMainFails: the main chunk fails while a light
+// thread is stuck in a call that ignores its context; the script is
+// reported failed, not ok, and the runner moves on.
+func TestStuckLightThreadAfterMainFails(t *testing.T) {
+	t.Parallel()
+	p := newProbe()
+	defer p.unstick()
+	paths := writeScripts(t, t.TempDir(), map[string]string{
+		"stuckthread.lua": "local task = require('task')\ntask.spawn(function() require('probe').stuck_waiting() end)\ntask.sleep(0.05)\nerror('main gave up')",
+	})
+	_, by := runScripts(t, context.Background(), &Runner{Modules: stdModules(p), Grace: 200 * time.Millisecond}, paths)
+	res := by["stuckthread"]
+	if res.Status != StatusFailed || !strings.Contains(res.Error, "a light thread did not stop") {
+		t.Fatalf("%s %q", res.Status, res.Error)
+	}
+}
