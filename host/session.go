@@ -87,7 +87,9 @@ func (s *Session) Eval(code string) (vals []lua.LValue, err error) {
 		if proto, cerr = compile(s.name, []byte(code)); cerr != nil {
 			// A trailing newline makes an unterminated short string an
 			// error rather than "more input needed", as in Lua's prompt.
-			if incomplete(code + "\n") {
+			// An expression cut short ("1 +") is incomplete only as the
+			// `return` form is.
+			if incomplete(code+"\n") || incomplete("return "+code+"\n") {
 				return nil, ErrIncomplete
 			}
 			return nil, cerr

@@ -105,6 +105,8 @@ func TestSessionEval(t *testing.T) {
 		{code: "for i = 1, 2 do", wantErr: "incomplete"},
 		{code: "t = {", wantErr: "incomplete"},
 		{code: "s = [[long", wantErr: "incomplete"},
+		{code: "1 +", wantErr: "incomplete"},
+		{code: "1 +\n 2", want: "3"},
 		{code: "s = 'unterminated", wantErr: "repl:1:"},
 		{code: "local = 1", wantErr: "repl:1:"},
 		{code: "error('boom')", wantErr: "repl:1: boom"},
