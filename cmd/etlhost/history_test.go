@@ -35,7 +35,9 @@ func (l *lockedBuffer) String() string {
 
 // runInterrupted runs etlhost in process and cancels it like Ctrl+C once
 // stderr shows that every script in started has started.
-func runInterrupted(t *testing.T, env map[string]string, started []string, args ...string) runOut {
+// runInterrupted runs etlhost in process and interrupts it once stderr
+// shows every one of the markers (lines like "start     sleeper").
+func runInterrupted(t *testing.T, env map[string]string, markers []string, args ...string) runOut {
 	t.Helper()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -46,8 +48,8 @@ func runInterrupted(t *testing.T, env map[string]string, started []string, args 
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
 			all := true
-			for _, s := range started {
-				all = all && strings.Contains(stderr.String(), "start     "+s)
+			for _, m := range markers {
+				all = all && strings.Contains(stderr.String(), m)
 			}
 			if all {
 				break
@@ -77,7 +79,8 @@ func TestHistoryRecordsEveryOutcome(t *testing.T) {
 	if out.code != ExitFailed || !strings.Contains(out.stderr, "Recorded as run ") {
 		t.Fatalf("exit %d\n%s", out.code, out.stderr)
 	}
-	out = runInterrupted(t, env, []string{"sleeper", "loader"}, "run", "--history", "--jobs", "2", sleeper, loader)
+	// Interrupted once the loader has ended ok and the sleeper is sleeping.
+	out = runInterrupted(t, env, []string{"start     sleeper", "ok        loader"}, "run", "--history", "--jobs", "2", sleeper, loader)
 	if out.code != ExitInterrupted || !strings.Contains(out.stderr, "Recorded as run ") {
 		t.Fatalf("interrupted run: exit %d\n%s", out.code, out.stderr)
 	}
