@@ -203,8 +203,10 @@ func (t *Trail) connect(ctx context.Context, dsn string) error {
 	if _, err := conn.Exec(ctx, createSQL); err != nil {
 		var pe *pgconn.PgError
 		// Two etlhosts creating the table at once: the loser fails on
-		// the catalog's unique index, and the table is there.
-		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07") {
+		// one of the catalog's unique indexes (the relation, 42P07, its
+		// row type, 42710, or the index itself, 23505) once the winner
+		// has committed, and the table is there.
+		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07" && pe.Code != "42710") {
 			conn.Close(context.WithoutCancel(ctx))
 			return fmt.Errorf("audit: create table %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
 		}
