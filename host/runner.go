@@ -280,6 +280,9 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	if grace <= 0 {
 		grace = DefaultGrace
 	}
+	// The clock starts before the deadline is set, so a script stopped at
+	// its deadline never reports less than its timeout.
+	started := r.now()
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	ctx, cancelT := context.WithTimeoutCause(ctx, timeout, &TimeoutError{Timeout: timeout})
@@ -290,7 +293,6 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		Log: logs, DryRun: r.DryRun, Atomic: r.Atomic}
 	env.Deadline, _ = ctx.Deadline()
 	env.Stop = cancel
-	started := r.now()
 	if r.Observer != nil {
 		r.Observer.ScriptStarted(s, started)
 	}
