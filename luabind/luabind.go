@@ -218,6 +218,25 @@ func (e *Env) Block(fn func(ctx context.Context) error) error {
 	return e.block(fn)
 }
 
+// WaitFor waits until done is closed (another script's load, a light
+// thread's end), letting the script's other light threads run meanwhile,
+// and stops at the end of the script's context.
+func (e *Env) WaitFor(done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	return e.Block(func(ctx context.Context) error {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
 // BlockHoldingState is Block for calls that read or make Lua values while
 // they wait (a COPY streaming rows out of Lua tables, a query converting
 // rows as they arrive): the script's other light threads do not run Lua

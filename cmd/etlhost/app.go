@@ -384,8 +384,12 @@ func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error
 	return &exitError{code: exitCode(report)}
 }
 
-func exitCode(r *host.Report) int {
-	switch r.Status {
+func exitCode(r *host.Report) int { return statusCode(r.Status) }
+
+// statusCode is the exit code of a run, or of one script, that ended with
+// status st.
+func statusCode(st host.Status) int {
+	switch st {
 	case host.StatusOK:
 		return ExitOK
 	case host.StatusCancelled:

@@ -1,35 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/etlhost/etlhost/host"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while the app writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // demoClusterDir finds the cluster directory the demo announced.
 func demoClusterDir(t *testing.T, stderr string) string {
@@ -83,7 +63,7 @@ func TestDemo(t *testing.T) {
 // removed, the exit code is 130.
 func TestDemoInterrupted(t *testing.T) {
 	t.Parallel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr lockedBuffer
 	app := &App{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)

@@ -242,16 +242,7 @@ func (a *App) execPass(c *cli.Context, cfg *host.Config, src *execSource, script
 	return rep.Scripts[0], changes, nil
 }
 
-func resultCode(res *host.Result) int {
-	switch res.Status {
-	case host.StatusOK:
-		return ExitOK
-	case host.StatusCancelled:
-		return ExitInterrupted
-	default:
-		return ExitFailed
-	}
-}
+func resultCode(res *host.Result) int { return statusCode(res.Status) }
 
 // printResult prints what the script returned, as JSON, on stdout.
 func (a *App) printResult(res *host.Result) {

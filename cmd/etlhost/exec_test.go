@@ -435,7 +435,7 @@ require("log").info("updated")
 require("task").sleep(30)`)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	stderr := &syncBuffer{}
+	stderr := &lockedBuffer{}
 	var stdout bytes.Buffer
 	app := &App{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: stderr, Getenv: func(k string) string { return b.env[k] }}
 	done := make(chan int)

@@ -20,7 +20,6 @@
 package shared
 
 import (
-	"context"
 	"fmt"
 	"sync"
 
@@ -83,15 +82,7 @@ func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 			if e.owner == env {
 				L.RaiseError("shared.get_or_load(%q): the loader asked for its own key", key)
 			}
-			err := env.Block(func(ctx context.Context) error {
-				select {
-				case <-e.done:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-			if err != nil {
+			if err := env.WaitFor(e.done); err != nil {
 				L.RaiseError("shared.get_or_load(%q): %v", key, err)
 			}
 		}

@@ -254,27 +254,9 @@ func checkHandle(L *lua.LState, n int) *handle {
 	return checkObject[handle](L, n, "task handle")
 }
 
-// waitDone waits until done is closed, letting the script's other threads
-// run meanwhile.
-func (s *scheduler) waitDone(done <-chan struct{}) error {
-	select {
-	case <-done:
-		return nil
-	default:
-	}
-	return s.env.Block(func(ctx context.Context) error {
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-}
-
 // await waits for h, letting the script's other threads run.
 func (s *scheduler) await(L *lua.LState, h *handle) {
-	if err := s.waitDone(h.done); err != nil {
+	if err := s.env.WaitFor(h.done); err != nil {
 		L.RaiseError("task.wait: %v", err)
 	}
 }
@@ -356,7 +338,7 @@ func (s *scheduler) waitAll(L *lua.LState) int {
 // first error that nobody waited for.
 func (s *scheduler) finish() error {
 	for _, h := range s.threads {
-		if err := s.waitDone(h.done); err != nil {
+		if err := s.env.WaitFor(h.done); err != nil {
 			return fmt.Errorf("waiting for the light threads: %w", err)
 		}
 	}
