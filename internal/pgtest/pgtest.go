@@ -176,24 +176,42 @@ func Main(m *testing.M) {
 // rows affected.
 func Exec(t testing.TB, dsn, sql string, args ...any) int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	tag, err := conn.Exec(ctx, sql, args...)
-	if err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
-	}
-	return tag.RowsAffected()
+	var n int64
+	withConn(t, dsn, sql, func(ctx context.Context, conn *pgx.Conn) error {
+		tag, err := conn.Exec(ctx, sql, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n
 }
 
 // QueryRows runs sql (with $n args) on dsn and returns every row's values as
 // pgx decodes them (int32/int64, string, time.Time, pgtype.Numeric, ...);
 // cast in SQL (::text, ::float8) for easy comparison. It fails t on error.
 func QueryRows(t testing.TB, dsn, sql string, args ...any) [][]any {
+	t.Helper()
+	out := [][]any{}
+	withConn(t, dsn, sql, func(ctx context.Context, conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			out = append(out, vals)
+		}
+		return rows.Err()
+	})
+	return out
+}
+
+// withConn runs fn on a connection of its own to dsn, failing t (with the
+// statement) on any error.
+func withConn(t testing.TB, dsn, sql string, fn func(context.Context, *pgx.Conn) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -202,21 +220,7 @@ func QueryRows(t testing.TB, dsn, sql string, args ...any) [][]any {
 		t.Fatalf("pgtest: connect: %v", err)
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, sql, args...)
-	if err != nil {
+	if err := fn(ctx, conn); err != nil {
 		t.Fatalf("pgtest: %s: %v", sql, err)
 	}
-	defer rows.Close()
-	out := [][]any{}
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatalf("pgtest: %s: %v", sql, err)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
-	}
-	return out
 }
