@@ -9,9 +9,11 @@
 -- residual in the company's currency, as a positive amount; the other
 -- amounts are the bill's, in its currency.
 --
+-- Odoo applies the rule: the domain of the installments names each
+-- company's country, then the bills of those installments are read by id.
 -- The table achats_locaux_echeance is replaced as a whole in one
 -- transaction: readers see the old rows or the new ones, and a failed run
--- leaves it as it was. Run arguments: --arg batch=1000 (rows per Odoo
+-- leaves it as it was. Run arguments: --arg batch=2000 (rows per Odoo
 -- page), --arg concurrency=4 (Odoo pages read at once).
 
 local odoo = require("odoo")
@@ -23,76 +25,60 @@ local lookup = require("odoo_lookup")
 local tables = require("tables")
 
 local TABLE = "achats_locaux_echeance"
-local UNPAID = { "not_paid", "partial" }
 local erp, db = odoo.connect(), pg.connect()
 
-local function unpaid_bills()
-  return erp:search_read("account.move", {
-    { "move_type", "=", "in_invoice" },
-    { "state", "=", "posted" },
-    { "payment_state", "in", UNPAID },
-  }, fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-    "amount_total", "amount_residual" }))
-end
-
--- Side by side: the reference data, the table, the unpaid bills and their
--- open installments.
-local reference = task.spawn(lookup.reference, erp)
 local created = task.spawn(tables.create, db, TABLE)
-local bills_task = task.spawn(unpaid_bills)
-local installments = erp:search_read("account.move.line", {
-  { "move_id.move_type", "=", "in_invoice" },
-  { "parent_state", "=", "posted" },
-  { "move_id.payment_state", "in", UNPAID },
-  { "account_id.account_type", "=", "liability_payable" },
-  { "reconciled", "=", false },
-  { "amount_residual", "!=", 0 },
-}, fetch.pages({ "move_id", "date_maturity", "amount_residual" }))
-local bills = task.wait(bills_task)
-local vendors = lookup.partners(erp, lookup.ids(bills, "partner_id"))
-local ref = task.wait(reference)
-task.wait(created)
+local ref = lookup.reference(erp)
 
 -- Local: the vendor's country is set and is the company's.
-local function is_local(vendor, company)
-  return vendor.country_id ~= nil and vendor.country_id == company.country_id
-end
+local local_bill = lookup.either(lookup.map(ref.groups, function(g)
+  if g.country_id == nil then return nil end -- no vendor is local to a company without a country
+  return { { "company_id", "in", g.company_ids }, { "partner_id.country_id", "=", g.country_id } }
+end))
 
-local local_bills = {} -- id -> {bill, vendor, company}
-for _, bill in ipairs(bills) do
-  local vendor = bill.partner_id and vendors[bill.partner_id.id]
-  local company = ref.companies[bill.company_id.id]
-  if vendor and is_local(vendor, company) then
-    local_bills[bill.id] = { bill = bill, vendor = vendor, company = company }
-  end
+local installments = {}
+if local_bill then
+  installments = erp:search_read("account.move.line", {
+    { "parent_state", "=", "posted" },
+    { "account_id.account_type", "=", "liability_payable" },
+    { "reconciled", "=", false },
+    { "amount_residual", "!=", 0 },
+    { "move_id", "any", lookup.all({
+      { "move_type", "=", "in_invoice" },
+      { "payment_state", "in", { "not_paid", "partial" } },
+    }, local_bill) },
+  }, fetch.pages({ "move_id", "date_maturity", "amount_residual" }))
 end
+local bills = lookup.rows_by_id(erp, "account.move", lookup.ids(installments, "move_id"),
+  { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
+    "amount_total", "amount_residual" })
+task.wait(created)
 
 local rows, no_maturity = {}, 0
 for _, line in ipairs(installments) do
-  local b = local_bills[line.move_id.id]
-  if b then
-    -- An installment always has a due date in Odoo; should one lack it,
-    -- the bill's due date stands in (date_maturity is NOT NULL).
-    local maturity = line.date_maturity or b.bill.invoice_date_due
-    if maturity == nil then
-      no_maturity = no_maturity + 1
-    else
-      rows[#rows + 1] = {
-        odoo_line_id = line.id,
-        odoo_move_id = b.bill.id,
-        company = b.company.name,
-        reference = b.bill.name,
-        partner = b.vendor.name,
-        partner_country = ref.countries[b.vendor.country_id],
-        currency = ref.currencies[b.bill.currency_id.id],
-        invoice_date = b.bill.invoice_date,
-        due_date = b.bill.invoice_date_due,
-        date_maturity = maturity,
-        amount_total = b.bill.amount_total,
-        amount_residual = b.bill.amount_residual,
-        line_amount_residual = math.abs(line.amount_residual),
-      }
-    end
+  local bill = bills[line.move_id.id]
+  local company = ref.companies[bill.company_id.id]
+  -- An installment always has a due date in Odoo; should one lack it,
+  -- the bill's due date stands in (date_maturity is NOT NULL).
+  local maturity = line.date_maturity or bill.invoice_date_due
+  if maturity == nil then
+    no_maturity = no_maturity + 1
+  else
+    rows[#rows + 1] = {
+      odoo_line_id = line.id,
+      odoo_move_id = bill.id,
+      company = company.name,
+      reference = bill.name,
+      partner = bill.partner_id.name,
+      partner_country = ref.countries[company.country_id],
+      currency = bill.currency_id.name,
+      invoice_date = bill.invoice_date,
+      due_date = bill.invoice_date_due,
+      date_maturity = maturity,
+      amount_total = bill.amount_total,
+      amount_residual = bill.amount_residual,
+      line_amount_residual = math.abs(line.amount_residual),
+    }
   end
 end
 if no_maturity > 0 then
@@ -100,6 +86,6 @@ if no_maturity > 0 then
 end
 
 local result = db:replace(TABLE, tables.columns[TABLE], rows)
-log.info("loaded " .. TABLE, { rows = result.inserted, unpaid_bills = #bills })
-return { rows = result.inserted, previous_rows = result.deleted, unpaid_bills = #bills,
+log.info("loaded " .. TABLE, { rows = result.inserted })
+return { rows = result.inserted, previous_rows = result.deleted,
   installments_without_due_date = no_maturity }

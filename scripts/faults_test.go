@@ -240,13 +240,15 @@ func wantStatus(t *testing.T, rep *host.Report, want host.Status, errPart string
 	}
 }
 
-// TestFaultOdooStopsAnswering: Odoo hangs a few calls into the run; every
-// job stops at its timeout and no table changes.
+// TestFaultOdooStopsAnswering: Odoo hangs once the shared reference data
+// is read (two calls); every job stops at its timeout and no table changes.
+// The latency lets the knob turn before the next calls are answered.
 func TestFaultOdooStopsAnswering(t *testing.T) {
 	t.Parallel()
 	b := setup(t, odoosim.Options{Moves: 1500, Seed: 21})
 	before := b.loadOnce()
-	stop := afterCalls(b.sim, 6, func() { b.sim.Hang(true) })
+	b.sim.SetLatency(20 * time.Millisecond)
+	stop := afterCalls(b.sim, 2, func() { b.sim.Hang(true) })
 	rep := b.run(context.Background(), runOpts{timeout: 3 * time.Second}, jobs...)
 	stop()
 	b.sim.Hang(false)
@@ -254,14 +256,15 @@ func TestFaultOdooStopsAnswering(t *testing.T) {
 	checkUnchanged(t, b.dsn, before)
 }
 
-// TestFaultOdooResetsConnections: from a few calls into the run, Odoo
-// resets every connection; the client's retries give up, every job fails,
-// and no table changes.
+// TestFaultOdooResetsConnections: once the shared reference data is read,
+// Odoo resets every connection; the client's retries give up, every job
+// fails, and no table changes.
 func TestFaultOdooResetsConnections(t *testing.T) {
 	t.Parallel()
 	b := setup(t, odoosim.Options{Moves: 1500, Seed: 22})
 	before := b.loadOnce()
-	stop := afterCalls(b.sim, 6, func() { b.sim.ResetEvery(1) })
+	b.sim.SetLatency(20 * time.Millisecond)
+	stop := afterCalls(b.sim, 2, func() { b.sim.ResetEvery(1) })
 	rep := b.run(context.Background(), runOpts{timeout: time.Minute}, jobs...)
 	stop()
 	b.sim.ResetEvery(0)
@@ -280,7 +283,7 @@ func TestOdooResetsNowAndThen(t *testing.T) {
 	ex := expectedTables(b.sim.Snapshot())
 	b.sim.ResetEvery(7)
 	calls := b.sim.Calls()
-	mustSucceed(t, b.run(context.Background(), runOpts{retries: 10, args: map[string]string{"batch": "200"}}, jobs...))
+	mustSucceed(t, b.run(context.Background(), runOpts{retries: 10, args: map[string]string{"batch": "10"}}, jobs...))
 	if n := b.sim.Calls() - calls; n < 14 {
 		t.Fatalf("only %d calls: hardly a reset happened", n)
 	}

@@ -91,19 +91,6 @@ func (c *conn) fail(L *lua.LState, model, method string, err error) {
 	c.st.raise(L, err)
 }
 
-// prefetchFields starts loading the model's field descriptions in the
-// background, so that fields_get travels alongside the first data call
-// instead of before it. A failure is reported by the fields call that
-// follows. With opts.concurrency = 1 a call sends one request at a time:
-// nothing is fetched ahead.
-func (c *conn) prefetchFields(model string, o searchOpts) {
-	if o.concurrency == 1 {
-		return
-	}
-	ctx := c.st.env.Ctx
-	go func() { _, _ = c.st.m.fieldsOf(ctx, c.name, c.client, model) }()
-}
-
 // fields returns the model's cached field descriptions.
 func (c *conn) fields(L *lua.LState, model string) *modelFields {
 	var mf *modelFields
@@ -257,120 +244,6 @@ func checkModel(L *lua.LState, fname string) string {
 	return string(s)
 }
 
-// idOrder returns whether order pages by id, and whether descending.
-func idOrder(order string) (ok, desc bool) {
-	switch strings.ToLower(strings.Join(strings.Fields(order), " ")) {
-	case "", "id", "id asc":
-		return true, false
-	case "id desc":
-		return true, true
-	}
-	return false, false
-}
-
-// pager fetches search_read pages by id: domain + {{"id", ">", last}},
-// order "id", a fixed limit. Unlike offset paging it neither skips nor
-// repeats rows when others write meanwhile.
-type pager struct {
-	c       *conn
-	model   string
-	domain  []any
-	o       searchOpts
-	size    int
-	desc    bool
-	last    int64
-	first   bool
-	fetched int
-	done    bool
-	// pages, once the first full page is in, fetches the rest concurrently
-	// (opts.batch with a concurrency above 1), by chunks of ids.
-	pages *pageFetcher
-	ids   []int64
-}
-
-func (c *conn) newPager(L *lua.LState, fname, model string, domain []any, o searchOpts) *pager {
-	ok, desc := idOrder(o.order)
-	if !ok {
-		raisef(L, "odoo: %s %s: pages follow the id (order \"id\" or \"id desc\"); to sort by %q, pass opts.limit without opts.batch, or sort in the script", fname, model, o.order)
-	}
-	size := o.batch
-	if size == 0 {
-		size = DefaultBatch
-	}
-	return &pager{c: c, model: model, domain: domain, o: o, size: size, desc: desc, first: true}
-}
-
-func (p *pager) next(L *lua.LState) []map[string]any {
-	if p.pages != nil {
-		rows := p.pages.next(L)
-		if p.pages.finished() {
-			p.done = true
-		}
-		return rows
-	}
-	if p.done {
-		return nil
-	}
-	lim := p.size
-	if p.o.limit > 0 {
-		rem := p.o.limit - p.fetched
-		if rem <= 0 {
-			p.done = true
-			return nil
-		}
-		if rem < lim {
-			lim = rem
-		}
-	}
-	domain := p.domain
-	if !p.first {
-		op := ">"
-		if p.desc {
-			op = "<"
-		}
-		domain = make([]any, 0, len(p.domain)+1)
-		domain = append(domain, p.domain...)
-		domain = append(domain, []any{"id", op, p.last})
-	}
-	order := "id"
-	if p.desc {
-		order = "id desc"
-	}
-	offset := 0
-	if p.first {
-		offset = p.o.offset
-	}
-	var rows []map[string]any
-	concurrent := p.o.batch > 0 && p.concurrency() > 1
-	if p.first && concurrent {
-		// The ids of every matching row travel alongside the first page:
-		// if the page is full, the rest is fetched by chunks of those ids.
-		rows = p.firstPageWithIDs(L, offset, lim, order)
-	} else {
-		rows = p.c.searchReadCall(L, p.model, domain, withID(p.o.fields), offset, lim, order, p.o.context)
-	}
-	p.c.st.env.CountRows(int64(len(rows)), 0)
-	p.first = false
-	p.fetched += len(rows)
-	if len(rows) < lim {
-		p.done = true
-	}
-	if len(rows) > 0 {
-		id, ok := rows[len(rows)-1]["id"].(int64)
-		if !ok {
-			raisef(L, "odoo: search_read %s: a row came back without an integer id; cannot page", p.model)
-		}
-		p.last = id
-	}
-	if p.o.limit > 0 && p.fetched >= p.o.limit {
-		p.done = true
-	}
-	if !p.done && concurrent {
-		p.startConcurrent(L)
-	}
-	return rows
-}
-
 func withID(fields []string) []string {
 	if len(fields) == 0 {
 		return fields
@@ -441,32 +314,22 @@ func (c *conn) searchRead(L *lua.LState) int {
 	domain := c.domain(L, 3, "search_read", model)
 	o := parseSearchOpts(L, 4, "search_read", searchReadOpts...)
 	c.warnAllFields("search_read", model, o.fields)
-	c.prefetchFields(model, o)
+	conv := c.converter(model, o.fields)
 	if o.batch == 0 && (o.limit > 0 || o.order != "") {
 		rows := c.searchReadCall(L, model, domain, o.fields, o.offset, o.limit, o.order, o.context)
 		c.st.env.CountRows(int64(len(rows)), 0)
-		mf := c.fields(L, model)
 		out := L.CreateTable(len(rows), 0)
-		rowsToLua(L, mf, mf.columns(o.fields), rows, out, 0)
+		conv.rows(L, rows, out, 0)
 		L.Push(out)
 		return 1
 	}
-	p := c.newPager(L, "search_read", model, domain, o)
-	out := L.CreateTable(p.size, 0)
+	p := c.newPager(model, domain, o)
+	out := L.CreateTable(0, 0)
 	n := 0
-	var mf *modelFields
-	var cols []column
-	for {
+	for !p.done {
 		rows := p.next(L)
-		if mf == nil {
-			mf = c.fields(L, model)
-			cols = mf.columns(o.fields)
-		}
-		rowsToLua(L, mf, cols, rows, out, n)
+		conv.rows(L, rows, out, n)
 		n += len(rows)
-		if p.done {
-			break
-		}
 	}
 	L.Push(out)
 	return 1
@@ -479,10 +342,8 @@ func (c *conn) iter(L *lua.LState) int {
 	domain := c.domain(L, 3, "iter", model)
 	o := parseSearchOpts(L, 4, "iter", searchReadOpts...)
 	c.warnAllFields("iter", model, o.fields)
-	c.prefetchFields(model, o)
-	var mf *modelFields
-	var cols []column
-	p := c.newPager(L, "iter", model, domain, o)
+	conv := c.converter(model, o.fields)
+	p := c.newPager(model, domain, o)
 	var page []map[string]any
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
@@ -494,15 +355,12 @@ func (c *conn) iter(L *lua.LState) int {
 			}
 			page = p.next(L)
 			pos = 0
-			if mf == nil {
-				mf = c.fields(L, model)
-				cols = mf.columns(o.fields)
-			}
+			conv.prepare(L, page)
 		}
 		r := page[pos]
 		page[pos] = nil
 		pos++
-		L.Push(rowToLua(L, mf, cols, r))
+		L.Push(conv.row(L, r))
 		return 1
 	}))
 	return 1
@@ -610,7 +468,6 @@ func (c *conn) read(L *lua.LState) int {
 		fields = stringList(L, v, "read", "fields")
 	}
 	o := parseSearchOpts(L, 5, "read", "context")
-	c.prefetchFields(model, o)
 	kw := map[string]any{}
 	if len(fields) > 0 {
 		kw["fields"] = withID(fields)
@@ -659,18 +516,18 @@ func (c *conn) read(L *lua.LState) int {
 		}
 	}
 	c.st.env.CountRows(int64(len(rows)), 0)
-	mf := c.fields(L, model)
-	cols := mf.columns(fields)
+	conv := c.converter(model, fields)
 	if single {
 		if len(rows) == 0 {
 			L.Push(lua.LNil)
 		} else {
-			L.Push(rowToLua(L, mf, cols, rows[0]))
+			conv.prepare(L, rows[:1])
+			L.Push(conv.row(L, rows[0]))
 		}
 		return 1
 	}
 	out := L.CreateTable(len(rows), 0)
-	rowsToLua(L, mf, cols, rows, out, 0)
+	conv.rows(L, rows, out, 0)
 	L.Push(out)
 	return 1
 }

@@ -18,6 +18,7 @@ const (
 	kindBool                      // false stays false
 	kindMany2one                  // [id, name] becomes {id=, name=}; False nil
 	kindX2many                    // list of ids
+	kindByShape                   // types not asked for: [id, name] becomes {id=, name=}; no False expected
 )
 
 type fieldInfo struct {
@@ -52,7 +53,7 @@ func newModelFields(raw map[string]map[string]any) *modelFields {
 
 func (mf *modelFields) kind(name string) fieldKind {
 	if mf == nil {
-		return kindUnknown
+		return kindByShape
 	}
 	return mf.byName[name].kind
 }
@@ -80,12 +81,69 @@ func (mf *modelFields) columns(fields []string) []column {
 	return cols
 }
 
-// rowsToLua converts decoded rows into a Lua array of row tables, appending
-// to dst from index start+1.
-func rowsToLua(L *lua.LState, mf *modelFields, cols []column, rows []map[string]any, dst *lua.LTable, start int) {
-	for i, r := range rows {
-		dst.RawSetInt(start+i+1, rowToLua(L, mf, cols, r))
+// converter turns the decoded rows of one model into Lua tables. It needs
+// the model's field types only to tell a boolean field's false from an empty
+// field's False; many2one values ([id, name]) are told by their shape. So
+// fields_get is asked for once per model per run, and only once a page
+// holds a false of a field whose type is not known yet.
+type converter struct {
+	c      *conn
+	model  string
+	fields []string
+	mf     *modelFields
+	cols   []column
+}
+
+func (c *conn) converter(model string, fields []string) *converter {
+	cv := &converter{c: c, model: model, fields: fields}
+	cv.use(c.st.m.cachedFields(c.name, model))
+	return cv
+}
+
+func (cv *converter) use(mf *modelFields) {
+	cv.mf = mf
+	cv.cols = mf.columns(cv.fields)
+}
+
+// prepare loads the field types when rows need them.
+func (cv *converter) prepare(L *lua.LState, rows []map[string]any) {
+	if cv.mf == nil && holdsFalse(rows, cv.cols) {
+		cv.use(cv.c.fields(L, cv.model))
 	}
+}
+
+// holdsFalse reports whether a row has false in one of cols (in any key
+// when cols is empty).
+func holdsFalse(rows []map[string]any, cols []column) bool {
+	for _, r := range rows {
+		if len(cols) == 0 {
+			for _, v := range r {
+				if v == false {
+					return true
+				}
+			}
+			continue
+		}
+		for i := range cols {
+			if v, ok := r[cols[i].name]; ok && v == false {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rows converts rows into a Lua array, appending to dst from index start+1.
+func (cv *converter) rows(L *lua.LState, rows []map[string]any, dst *lua.LTable, start int) {
+	cv.prepare(L, rows)
+	for i, r := range rows {
+		dst.RawSetInt(start+i+1, cv.row(L, r))
+	}
+}
+
+// row converts one record (of a page prepare has seen).
+func (cv *converter) row(L *lua.LState, r map[string]any) *lua.LTable {
+	return rowToLua(L, cv.mf, cv.cols, r)
 }
 
 // rowToLua converts one record. With cols (the requested fields) it reads
@@ -131,7 +189,7 @@ func valueToLua(L *lua.LState, kind fieldKind, v any) lua.LValue {
 	case nil:
 		return lua.LNil
 	case []any:
-		if kind == kindMany2one && len(x) == 2 {
+		if len(x) == 2 && (kind == kindMany2one || kind == kindByShape && isMany2one(x)) {
 			t := L.CreateTable(0, 2)
 			t.RawSetString("id", valueToLua(L, kindUnknown, x[0]))
 			t.RawSetString("name", valueToLua(L, kindUnknown, x[1]))
@@ -144,6 +202,13 @@ func valueToLua(L *lua.LState, kind fieldKind, v any) lua.LValue {
 		return t
 	}
 	return luaconv.ToLua(L, v)
+}
+
+// isMany2one tells a many2one value, [id, "name"], from a list of ids.
+func isMany2one(x []any) bool {
+	_, id := x[0].(int64)
+	_, name := x[1].(string)
+	return id && name
 }
 
 // fieldsToLua renders fields_get output for erp:fields.

@@ -124,6 +124,24 @@ func (m *Module) fieldsOf(ctx context.Context, conn string, c *odoo.Client, mode
 	return e.mf, nil
 }
 
+// cachedFields returns the field descriptions of model if a script of the
+// run has loaded them, else nil; it never calls Odoo.
+func (m *Module) cachedFields(conn, model string) *modelFields {
+	m.mu.Lock()
+	e, ok := m.fields[fieldsKey{conn, model}]
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	select {
+	case e.lock <- struct{}{}:
+		defer func() { <-e.lock }()
+		return e.mf
+	default:
+		return nil // being loaded: the caller loads (waits) if it needs them
+	}
+}
+
 // state is the module's part for one script.
 type state struct {
 	m        *Module

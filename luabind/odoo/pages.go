@@ -3,6 +3,7 @@ package odoo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -14,6 +15,46 @@ import (
 // bounds the requests of the whole run on each connection.
 const DefaultConcurrency = 4
 
+// pager reads the rows of search_read and iter page by page, asking the
+// server for the least work. With opts.batch (a script expecting many rows)
+// one search evaluates the domain once and returns the ids of every
+// matching record in the requested order (with opts.offset and
+// opts.limit); then read fetches those ids in chunks of the batch size, up
+// to the concurrency side by side, handed over in order. A read by id makes
+// the server test no domain, so no record is examined twice, and each row
+// comes exactly once.
+//
+// Without opts.batch (reference data, small results) the first page is one
+// search_read in id order: a result that fits it costs one call. When the
+// page is full, the ids of the rest come from a search bounded by the last
+// id of the page (the primary key narrows it: no record is tested twice),
+// and are read as above.
+//
+// What a row holds when records change during the read: the set of rows is
+// the records that matched when the search ran; each row's values are those
+// of the moment its chunk was read. A record changed in between comes with
+// its new values even if it no longer matches the domain; a record deleted
+// in between is left out (Odoo's read skips missing records); a record that
+// starts matching after the search is not seen.
+type pager struct {
+	c      *conn
+	model  string
+	domain []any
+	o      searchOpts
+	size   int
+	pages  *pageFetcher
+	first  []map[string]any // the first page, when it came with search_read
+	done   bool
+}
+
+func (c *conn) newPager(model string, domain []any, o searchOpts) *pager {
+	size := o.batch
+	if size == 0 {
+		size = DefaultBatch
+	}
+	return &pager{c: c, model: model, domain: domain, o: o, size: size}
+}
+
 func (p *pager) concurrency() int {
 	if p.o.concurrency > 0 {
 		return p.o.concurrency
@@ -21,99 +62,107 @@ func (p *pager) concurrency() int {
 	return DefaultConcurrency
 }
 
-// firstPageWithIDs fetches the first page and, side by side, the ids of
-// every matching row (with the same offset and limit), and keeps the ids
-// for startConcurrent. It saves the round trip a search after the first
-// page would cost.
-func (p *pager) firstPageWithIDs(L *lua.LState, offset, lim int, order string) []map[string]any {
-	kwPage := map[string]any{"order": order, "limit": lim}
-	kwIDs := map[string]any{"order": order}
-	if fields := withID(p.o.fields); len(fields) > 0 {
-		kwPage["fields"] = fields
+// next returns the next page of rows (nil once done).
+func (p *pager) next(L *lua.LState) []map[string]any {
+	if p.done {
+		return nil
 	}
-	if offset > 0 {
-		kwPage["offset"], kwIDs["offset"] = offset, offset
-	}
-	if p.o.limit > 0 {
-		kwIDs["limit"] = p.o.limit
-	}
-	if p.o.context != nil {
-		kwPage["context"], kwIDs["context"] = p.o.context, p.o.context
-	}
-	var pageV, idsV any
-	var idsErr error
-	err := p.c.st.env.Block(func(ctx context.Context) error {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			idsV, idsErr = p.c.client.Call(ctx, p.model, "search", []any{p.domain}, kwIDs)
-		}()
-		var err error
-		pageV, err = p.c.client.Call(ctx, p.model, "search_read", []any{p.domain}, kwPage)
-		<-done
-		return err
-	})
-	if err != nil {
-		p.c.fail(L, p.model, "search_read", err)
-	}
-	rows, err := plainRows(pageV)
-	if err != nil {
-		raisef(L, "odoo: search_read %s: %v", p.model, err)
-	}
-	if len(rows) == lim {
-		if idsErr != nil {
-			p.c.fail(L, p.model, "search", idsErr)
+	if p.pages == nil {
+		p.start(L)
+		if first := p.first; first != nil {
+			p.first = nil
+			p.done = p.pages.finished()
+			return first
 		}
-		if p.ids, err = odoo.AsIDs(idsV); err != nil {
-			p.c.fail(L, p.model, "search", err)
+		if p.pages.finished() {
+			p.done = true
+			return nil
 		}
+	}
+	rows := p.pages.next(L)
+	if p.pages.finished() {
+		p.done = true
 	}
 	return rows
 }
 
-// startConcurrent switches the pager, after a full first page, to fetching
-// the remaining rows side by side. Paging by id is sequential by nature
-// (each page starts after the last id of the one before), so the ids of the
-// remaining rows come first (fetched with the first page), then the rows
-// in chunks of the batch size, each with search_read on domain + {{"id",
-// "in", chunk}}: the domain is checked again when each chunk is read, and
-// since the chunks split the ids after the first page's last one, no row
-// comes twice or goes missing.
-func (p *pager) startConcurrent(L *lua.LState) {
-	order := "id"
-	if p.desc {
-		order = "id desc"
+// start runs the search (after the first page without opts.batch) and
+// sets the reads of its ids going.
+func (p *pager) start(L *lua.LState) {
+	order := p.o.order
+	if order == "" {
+		order = "id" // Odoo's default order is the model's _order, not the id
 	}
-	// The remaining ids: those after the first page's last id. A row added
-	// after the ids were read comes no more than it would by keyset paging.
-	var ids []int64
-	for i, id := range p.ids {
-		if (!p.desc && id > p.last) || (p.desc && id < p.last) {
-			ids = p.ids[i:]
-			break
+	domain, offset, limit := p.domain, p.o.offset, p.o.limit
+	if byID, desc := idOrder(order); byID && p.o.batch == 0 {
+		lim := p.size
+		if limit > 0 {
+			lim = min(lim, limit)
+		}
+		p.first = p.c.searchReadCall(L, p.model, domain, withID(p.o.fields), offset, lim, order, p.o.context)
+		p.c.st.env.CountRows(int64(len(p.first)), 0)
+		if len(p.first) < lim || limit == lim {
+			p.pages = newPageFetcher(p.c, p.model, nil, nil, 1)
+			return
+		}
+		last, ok := p.first[len(p.first)-1]["id"].(int64)
+		if !ok {
+			raisef(L, "odoo: search_read %s: a row came back without an integer id; cannot page", p.model)
+		}
+		op := cond(desc, "<", ">")
+		domain = append(append(make([]any, 0, len(domain)+1), domain...), []any{"id", op, last})
+		offset = 0
+		if limit > 0 {
+			limit -= len(p.first)
 		}
 	}
-	p.ids = nil
-	if p.o.limit > 0 && len(ids) > p.o.limit-p.fetched {
-		ids = ids[:p.o.limit-p.fetched]
+	kw := map[string]any{"order": order}
+	if offset > 0 {
+		kw["offset"] = offset
+	}
+	if limit > 0 {
+		kw["limit"] = limit
+	}
+	if p.o.context != nil {
+		kw["context"] = p.o.context
+	}
+	v := p.c.do(L, p.model, "search", []any{domain}, kw)
+	ids, err := odoo.AsIDs(v)
+	if err != nil {
+		p.c.fail(L, p.model, "search", err)
 	}
 	var chunks [][]int64
 	for len(ids) > 0 {
 		n := min(p.size, len(ids))
-		chunks = append(chunks, ids[:n])
+		chunks = append(chunks, ids[:n:n])
 		ids = ids[n:]
 	}
-	kwPage := map[string]any{"order": order}
+	kwRead := map[string]any{}
 	if fields := withID(p.o.fields); len(fields) > 0 {
-		kwPage["fields"] = fields
+		kwRead["fields"] = fields
 	}
 	if p.o.context != nil {
-		kwPage["context"] = p.o.context
+		kwRead["context"] = p.o.context
 	}
-	p.pages = newPageFetcher(p.c, p.model, p.domain, kwPage, chunks, p.concurrency())
-	if len(chunks) == 0 {
-		p.done = true
+	p.pages = newPageFetcher(p.c, p.model, kwRead, chunks, p.concurrency())
+}
+
+// idOrder tells whether order sorts by id alone, and whether descending.
+func idOrder(order string) (byID, desc bool) {
+	switch strings.ToLower(strings.Join(strings.Fields(order), " ")) {
+	case "id", "id asc":
+		return true, false
+	case "id desc":
+		return true, true
 	}
+	return false, false
+}
+
+func cond[T any](c bool, a, b T) T {
+	if c {
+		return a
+	}
+	return b
 }
 
 type pageResult struct {
@@ -121,8 +170,9 @@ type pageResult struct {
 	err  error
 }
 
-// pageFetcher fetches chunks of ids in the background, at most window of
-// them fetched but not yet consumed, and hands them over in order.
+// pageFetcher reads chunks of ids in the background, at most window of
+// them requested but not yet consumed, and hands them over in order. With a
+// window of 1 it sends one request at a time.
 type pageFetcher struct {
 	c       *conn
 	model   string
@@ -132,12 +182,16 @@ type pageFetcher struct {
 	cancel  context.CancelFunc
 }
 
-func newPageFetcher(c *conn, model string, domain []any, kw map[string]any, chunks [][]int64, window int) *pageFetcher {
+func newPageFetcher(c *conn, model string, kw map[string]any, chunks [][]int64, window int) *pageFetcher {
 	ctx, cancel := context.WithCancel(c.st.env.Ctx)
 	f := &pageFetcher{c: c, model: model, results: make([]chan pageResult, len(chunks)),
 		window: make(chan struct{}, window), cancel: cancel}
 	for i := range f.results {
 		f.results[i] = make(chan pageResult, 1)
+	}
+	if len(chunks) == 0 {
+		cancel()
+		return f
 	}
 	c.st.env.OnClose(cancel)
 	go func() {
@@ -147,19 +201,14 @@ func newPageFetcher(c *conn, model string, domain []any, kw map[string]any, chun
 			case <-ctx.Done():
 				return
 			}
-			ids := make([]any, len(chunk))
-			for j, id := range chunk {
-				ids[j] = id
-			}
-			dom := append(append(make([]any, 0, len(domain)+1), domain...), []any{"id", "in", ids})
-			go func(i int) {
-				v, err := c.client.Call(ctx, model, "search_read", []any{dom}, kw)
+			go func(i int, chunk []int64) {
+				v, err := c.client.Call(ctx, model, "read", []any{chunk}, kw)
 				var rows []map[string]any
 				if err == nil {
 					rows, err = plainRows(v)
 				}
 				f.results[i] <- pageResult{rows, err}
-			}(i)
+			}(i, chunk)
 		}
 	}()
 	return f
@@ -191,7 +240,7 @@ func (f *pageFetcher) next(L *lua.LState) []map[string]any {
 	}
 	if err != nil {
 		f.cancel()
-		f.c.fail(L, f.model, "search_read", err)
+		f.c.fail(L, f.model, "read", err)
 	}
 	f.c.st.env.CountRows(int64(len(r.rows)), 0)
 	return r.rows

@@ -4,7 +4,7 @@
 --   local bills = erp:search_read("account.move", domain, fetch.pages({"name", "partner_id"}))
 --
 -- fetch.pages(fields) is the options of search_read: those fields, pages of
--- `batch` rows ordered by id, `concurrency` pages fetched side by side by
+-- `batch` rows (default 2000) ordered by id, `concurrency` pages fetched side by side by
 -- the odoo module (every row exactly once, in id order). Run arguments set
 -- them for every job of a run:
 --
@@ -24,7 +24,7 @@ local function positive_arg(name, default)
   return v
 end
 
-M.batch = positive_arg("batch", 1000)
+M.batch = positive_arg("batch", 2000)
 M.concurrency = positive_arg("concurrency", 4)
 
 -- pages returns search_read options reading `fields` page by page;

@@ -1,17 +1,18 @@
--- odoo_lookup: the records the ETL jobs resolve ids against, read in bulk.
+-- odoo_lookup: the records the ETL jobs resolve ids against, and the
+-- domains that push the local/foreign rule to Odoo.
 --
 --   local lookup = require("odoo_lookup")
 --   local ref = lookup.reference(erp)
---   ref.companies[id]  --> {name = "Atlas Distribution SARL", country_id = 1}
+--   ref.companies[id]  --> {name = "Atlas Distribution SARL", country_id = 1}  (country_id nil: none)
 --   ref.countries[id]  --> "MA"      (ISO code)
---   ref.currencies[id] --> "MAD"     (ISO code)
---   local partners = lookup.partners(erp, lookup.ids(moves, "partner_id"))
---   partners[id]       --> {name = "Atlas Négoce SARL", country_id = 1}  (country_id nil: none)
+--   ref.groups         --> {{country_id = 1, company_ids = {1, 3}}, ...}  companies by country
+--   local domain = lookup.either(lookup.map(ref.groups, function(g) return {...} end))
+--   local countries = lookup.partner_countries(erp, lookup.ids(moves, "partner_id"))
+--   countries[partner id] --> country id (nil: none)
 --
--- Companies, countries and currencies are read once per run and shared by
--- every job of the run (the `shared` module); partners are read by id,
--- 500 per call, several calls at a time. Archived records count: an
--- archived vendor's unpaid bill is still unpaid.
+-- Companies and countries are read once per run and shared by every job of
+-- the run (the `shared` module). Archived records count: an archived
+-- vendor's unpaid bill is still unpaid.
 
 local shared = require("shared")
 local task = require("task")
@@ -27,28 +28,69 @@ local function id_of(many2one)
 end
 
 -- Reads a whole (small) model once per run; every job gets a copy.
-local function load_once(erp, model, fields)
+local function load_once(erp, model, fields, context)
   return shared.get_or_load("odoo_lookup:" .. model, function()
-    return erp:search_read(model, {}, { fields = fields, context = M.WITH_ARCHIVED })
+    return erp:search_read(model, {}, { fields = fields, context = context })
   end)
 end
 
--- reference returns the companies, countries and currencies by id.
--- Meanwhile it has the odoo module fetch res.partner's field list (cached
--- for the run), so that partners() later waits for one round trip, not two.
+-- reference returns the companies and countries by id, and the companies
+-- grouped by country (companies without a country form the group whose
+-- country_id is nil), in the order of their lowest company id.
 function M.reference(erp)
-  local companies, countries, currencies = task.wait(
-    task.spawn(load_once, erp, "res.company", { "name", "country_id" }),
-    task.spawn(load_once, erp, "res.country", { "code" }),
-    task.spawn(load_once, erp, "res.currency", { "name" }),
-    task.spawn(erp.fields, erp, "res.partner"))
-  local ref = { companies = {}, countries = {}, currencies = {} }
+  local companies, countries = task.wait(
+    task.spawn(load_once, erp, "res.company", { "name", "country_id" }, M.WITH_ARCHIVED),
+    task.spawn(load_once, erp, "res.country", { "code" }))
+  local ref = { companies = {}, countries = {}, groups = {} }
+  local group_of = {}
   for _, c in ipairs(companies) do
-    ref.companies[c.id] = { name = c.name, country_id = id_of(c.country_id) }
+    local country = id_of(c.country_id)
+    ref.companies[c.id] = { name = c.name, country_id = country }
+    local key = country or "none"
+    local g = group_of[key]
+    if g == nil then
+      g = { country_id = country, company_ids = {} }
+      group_of[key] = g
+      ref.groups[#ref.groups + 1] = g
+    end
+    g.company_ids[#g.company_ids + 1] = c.id
   end
   for _, c in ipairs(countries) do ref.countries[c.id] = c.code end
-  for _, c in ipairs(currencies) do ref.currencies[c.id] = c.name end
   return ref
+end
+
+-- map returns {fn(item) for each item}, leaving out nils.
+function M.map(list, fn)
+  local out = {}
+  for _, item in ipairs(list) do
+    local v = fn(item)
+    if v ~= nil then out[#out + 1] = v end
+  end
+  return out
+end
+
+-- either returns the domain matching any of domains (each a list of terms
+-- that must all hold), in Odoo's prefix notation. nil when domains is empty:
+-- nothing can match, and the caller must not ask Odoo (an empty domain
+-- matches every record).
+function M.either(domains)
+  if #domains == 0 then return nil end
+  local out = {}
+  for _ = 2, #domains do out[#out + 1] = "|" end
+  for _, d in ipairs(domains) do
+    for _ = 2, #d do out[#out + 1] = "&" end
+    for _, term in ipairs(d) do out[#out + 1] = term end
+  end
+  return out
+end
+
+-- all returns the terms of several domains (lists of terms), all to hold.
+function M.all(...)
+  local out = {}
+  for _, d in ipairs({ ... }) do
+    for _, term in ipairs(d) do out[#out + 1] = term end
+  end
+  return out
 end
 
 -- ids returns the distinct ids of a many2one field of rows (nil skipped).
@@ -64,18 +106,31 @@ function M.ids(rows, field)
   return ids
 end
 
--- partners returns the partners with those ids: display name and country.
-function M.partners(erp, ids)
-  local pages = task.map(fetch.chunks(ids, 500), function(chunk)
-    return erp:read("res.partner", chunk, { "display_name", "country_id" }, { context = M.WITH_ARCHIVED })
+-- partner_countries returns the country id of the partners with those ids
+-- (archived ones included), read by id, fetch.batch per call, several
+-- calls at a time.
+function M.partner_countries(erp, ids)
+  local pages = task.map(fetch.chunks(ids, fetch.batch), function(chunk)
+    return erp:read("res.partner", chunk, { "country_id" }, { context = M.WITH_ARCHIVED })
   end, { concurrency = fetch.concurrency })
-  local partners = {}
+  local countries = {}
   for _, page in ipairs(pages) do
-    for _, p in ipairs(page) do
-      partners[p.id] = { name = p.display_name, country_id = id_of(p.country_id) }
-    end
+    for _, p in ipairs(page) do countries[p.id] = id_of(p.country_id) end
   end
-  return partners
+  return countries
+end
+
+-- rows_by_id returns the records of model with those ids, by id, read in
+-- pages (fetch.batch ids per call, several calls at a time).
+function M.rows_by_id(erp, model, ids, fields)
+  local pages = task.map(fetch.chunks(ids, fetch.batch), function(chunk)
+    return erp:read(model, chunk, fields)
+  end, { concurrency = fetch.concurrency })
+  local out = {}
+  for _, page in ipairs(pages) do
+    for _, r in ipairs(page) do out[r.id] = r end
+  end
+  return out
 end
 
 return M

@@ -51,9 +51,10 @@ expect_eq(ids_of(erp:search_read("account.move", domain, {fields = {"state"}, ba
 -- a limit or an order without batch is a single call honouring the order
 local by_name = erp:search_read("account.move", {{"state", "=", "posted"}}, {fields = {"name"}, order = "name", limit = 20})
 for i = 2, #by_name do expect_true(by_name[i - 1].name <= by_name[i].name, "ordered by name") end
-expect_error(function()
-  erp:search_read("account.move", {}, {fields = {"name"}, order = "name", batch = 10})
-end, 'pages follow the id (order "id" or "id desc")')
+-- with batch too: the search orders the ids, the pages keep that order
+local names = erp:search("account.move", {{"state", "=", "posted"}}, {order = "name, id"})
+expect_eq(ids_of(erp:search_read("account.move", {{"state", "=", "posted"}},
+  {fields = {"name"}, order = "name, id", batch = 10})), names, "order by name with batch")
 
 -- search options
 expect_eq(erp:search("account.move", {}, {order = "id", limit = 3, offset = 2}), {all[3], all[4], all[5]}, "search limit/offset")
