@@ -84,6 +84,10 @@ type xmlrpcTransport struct{ c *Client }
 func (t *xmlrpcTransport) needsUID() bool { return true }
 
 func (t *xmlrpcTransport) call(ctx context.Context, service, method string, params ...any) (any, error) {
+	return t.callDecoding(ctx, DecodeResponse, service, method, params...)
+}
+
+func (t *xmlrpcTransport) callDecoding(ctx context.Context, decode func([]byte) (any, error), service, method string, params ...any) (any, error) {
 	body, err := EncodeMethodCall(method, params...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errEncode, err)
@@ -95,7 +99,7 @@ func (t *xmlrpcTransport) call(ctx context.Context, service, method string, para
 	if status != http.StatusOK {
 		return nil, &HTTPError{Status: status, Body: t.c.snippet(data)}
 	}
-	return DecodeResponse(data)
+	return decode(data)
 }
 
 func (t *xmlrpcTransport) version(ctx context.Context) (VersionInfo, error) {
@@ -138,4 +142,17 @@ func (t *xmlrpcTransport) execute(ctx context.Context, uid int64, model, method 
 	}
 	cfg := t.c.cfg
 	return t.call(ctx, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
+}
+
+// executeRecords is execute for a method that returns a list of records,
+// decoded into *Records.
+func (t *xmlrpcTransport) executeRecords(ctx context.Context, uid int64, model, method string, args []any, kwargs map[string]any) (any, error) {
+	if args == nil {
+		args = []any{}
+	}
+	if kwargs == nil {
+		kwargs = map[string]any{}
+	}
+	cfg := t.c.cfg
+	return t.callDecoding(ctx, decodeRecordsAny, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
 }

@@ -41,7 +41,25 @@ func DecodeResponse(body []byte) (any, error) {
 	return v, nil
 }
 
+// DecodeRecords decodes a methodResponse whose value is a list of structs
+// (what read and search_read return) into Records, without a map per
+// struct. Values are as DecodeResponse gives them.
+func DecodeRecords(body []byte) (*Records, error) {
+	d := decoder{b: body, rec: &Records{}}
+	if _, err := d.response(); err != nil {
+		var f *Fault
+		if errors.As(err, &f) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("decode xml-rpc response: %w", err)
+	}
+	return d.rec, nil
+}
+
+func decodeRecordsAny(body []byte) (any, error) { return DecodeRecords(body) }
+
 type decoder struct {
+	rec    *Records // non-nil: the answer is a list of records, decoded into it
 	b      []byte
 	p      int
 	depth  int
@@ -340,7 +358,12 @@ func (d *decoder) response() (any, error) {
 			if string(n) != "param" || k != tagStart {
 				return nil, d.errf("expected <param>, found %s", showTag(string(n), k))
 			}
-			if result, err = d.valueElement(); err != nil {
+			if d.rec != nil {
+				err = d.recordsElement()
+			} else {
+				result, err = d.valueElement()
+			}
+			if err != nil {
 				return nil, err
 			}
 			if err := d.expect("param", tagEnd); err != nil {
@@ -653,6 +676,122 @@ func (d *decoder) structure() (any, error) {
 		*slot = len(m)
 	}
 	return m, nil
+}
+
+// recordsElement reads <value><array><data> of <value><struct>s into
+// d.rec.
+func (d *decoder) recordsElement() error {
+	for _, want := range []string{"value", "array", "data"} {
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err := d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) != want || k == tagEnd {
+			return d.errf("expected a list of records: <%s>, found %s", want, showTag(string(n), k))
+		}
+		if k == tagEmpty { // <value/>, <array/> or <data/>: no records
+			if want == "value" {
+				return d.errf("expected a list of records, found an empty value")
+			}
+			return d.closeRecords(want)
+		}
+	}
+	for {
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err := d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) == "data" && k == tagEnd {
+			break
+		}
+		if string(n) != "value" || k != tagStart {
+			return d.errf("expected <value> or </data>, found %s", showTag(string(n), k))
+		}
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err = d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) != "struct" || k == tagEnd {
+			return d.errf("record %d is not a struct: found %s", d.rec.n+1, showTag(string(n), k))
+		}
+		d.rec.beginRecord()
+		if k == tagStart {
+			if err := d.recordMembers(); err != nil {
+				return err
+			}
+		}
+		d.rec.endRecord()
+		if err := d.expect("value", tagEnd); err != nil {
+			return err
+		}
+	}
+	return d.closeRecords("data")
+}
+
+// closeRecords reads the end tags that close the records' value once
+// inner (array or data) is closed.
+func (d *decoder) closeRecords(inner string) error {
+	if inner == "data" {
+		if err := d.expect("array", tagEnd); err != nil {
+			return err
+		}
+	}
+	return d.expect("value", tagEnd)
+}
+
+// recordMembers reads the members of one record's struct up to </struct>.
+func (d *decoder) recordMembers() error {
+	if err := d.enter(); err != nil {
+		return err
+	}
+	defer func() { d.depth-- }()
+	for {
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err := d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) == "struct" && k == tagEnd {
+			return nil
+		}
+		if string(n) != "member" || k != tagStart {
+			return d.errf("expected <member> or </struct>, found %s", showTag(string(n), k))
+		}
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err = d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) != "name" || k == tagEnd {
+			return d.errf("expected <name>, found %s", showTag(string(n), k))
+		}
+		t, err := d.leaf(n, k)
+		if err != nil {
+			return err
+		}
+		key := d.internString(t)
+		v, err := d.valueElement()
+		if err != nil {
+			return err
+		}
+		if err := d.expect("member", tagEnd); err != nil {
+			return err
+		}
+		d.rec.set(key, v)
+	}
 }
 
 func (d *decoder) internString(b []byte) string {

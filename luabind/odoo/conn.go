@@ -256,7 +256,7 @@ func withID(fields []string) []string {
 	return append(append(make([]string, 0, len(fields)+1), fields...), "id")
 }
 
-func (c *conn) searchReadCall(L *lua.LState, model string, domain []any, fields []string, offset, limit int, order string, context map[string]any) []map[string]any {
+func (c *conn) searchReadCall(L *lua.LState, model string, domain []any, fields []string, offset, limit int, order string, context map[string]any) *odoo.Records {
 	kw := map[string]any{}
 	if len(fields) > 0 {
 		kw["fields"] = fields
@@ -273,24 +273,21 @@ func (c *conn) searchReadCall(L *lua.LState, model string, domain []any, fields 
 	if context != nil {
 		kw["context"] = context
 	}
-	v := c.do(L, model, "search_read", []any{domain}, kw)
-	return rowsOf(L, model, "search_read", v)
+	return c.records(L, model, "search_read", []any{domain}, kw)
 }
 
-func rowsOf(L *lua.LState, model, method string, v any) []map[string]any {
-	l, ok := v.([]any)
-	if !ok {
-		raisef(L, "odoo: %s %s: expected a list of records, got %T", method, model, v)
+// records is do for a method that returns a list of records.
+func (c *conn) records(L *lua.LState, model, method string, args []any, kwargs map[string]any) *odoo.Records {
+	var recs *odoo.Records
+	err := c.st.env.Block(func(ctx context.Context) error {
+		var err error
+		recs, err = c.client.CallRecords(ctx, model, method, args, kwargs)
+		return err
+	})
+	if err != nil {
+		c.fail(L, model, method, err)
 	}
-	rows := make([]map[string]any, len(l))
-	for i, e := range l {
-		m, ok := e.(map[string]any)
-		if !ok {
-			raisef(L, "odoo: %s %s: record %d is not a struct", method, model, i+1)
-		}
-		rows[i] = m
-	}
-	return rows
+	return recs
 }
 
 var searchReadOpts = []string{"fields", "limit", "offset", "order", "context", "batch", "concurrency"}
@@ -317,8 +314,8 @@ func (c *conn) searchRead(L *lua.LState) int {
 	conv := c.converter(model, o.fields)
 	if o.batch == 0 && (o.limit > 0 || o.order != "") {
 		rows := c.searchReadCall(L, model, domain, o.fields, o.offset, o.limit, o.order, o.context)
-		c.st.env.CountRows(int64(len(rows)), 0)
-		out := L.CreateTable(len(rows), 0)
+		c.st.env.CountRows(int64(rows.Len()), 0)
+		out := L.CreateTable(rows.Len(), 0)
 		conv.rows(L, rows, out, 0)
 		L.Push(out)
 		return 1
@@ -328,8 +325,11 @@ func (c *conn) searchRead(L *lua.LState) int {
 	n := 0
 	for !p.done {
 		rows := p.next(L)
+		if rows == nil {
+			continue
+		}
 		conv.rows(L, rows, out, n)
-		n += len(rows)
+		n += rows.Len()
 	}
 	L.Push(out)
 	return 1
@@ -344,23 +344,22 @@ func (c *conn) iter(L *lua.LState) int {
 	c.warnAllFields("iter", model, o.fields)
 	conv := c.converter(model, o.fields)
 	p := c.newPager(model, domain, o)
-	var page []map[string]any
+	var pg page
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
-		for pos >= len(page) {
+		for pg.recs == nil || pos >= pg.recs.Len() {
 			if p.done {
-				page = nil
+				pg = page{}
 				L.Push(lua.LNil)
 				return 1
 			}
-			page = p.next(L)
-			pos = 0
-			conv.prepare(L, page)
+			pg, pos = page{}, 0
+			if recs := p.next(L); recs != nil {
+				pg = conv.prepare(L, recs)
+			}
 		}
-		r := page[pos]
-		page[pos] = nil
 		pos++
-		L.Push(conv.row(L, r))
+		L.Push(conv.row(L, pg, pos-1))
 		return 1
 	}))
 	return 1
@@ -475,7 +474,6 @@ func (c *conn) read(L *lua.LState) int {
 	if o.context != nil {
 		kw["context"] = o.context
 	}
-	var rows []map[string]any
 	real := ids
 	hasPlanned := false
 	for _, id := range ids {
@@ -492,44 +490,53 @@ func (c *conn) read(L *lua.LState) int {
 			}
 		}
 	}
+	rows := &odoo.Records{}
 	for start := 0; start < len(real); start += readChunk {
 		end := min(start+readChunk, len(real))
-		v := c.do(L, model, "read", []any{real[start:end]}, kw)
-		rows = append(rows, rowsOf(L, model, "read", v)...)
+		rows.AppendRecords(c.records(L, model, "read", []any{real[start:end]}, kw))
 	}
 	if hasPlanned {
-		byID := make(map[int64]map[string]any, len(rows))
-		for _, r := range rows {
-			if id, ok := r["id"].(int64); ok {
-				byID[id] = r
-			}
-		}
-		rows = rows[:0]
-		for _, id := range ids {
-			if id < 0 {
-				if r, ok := c.st.plannedRow(model, id, fields); ok {
-					rows = append(rows, r)
-				}
-			} else if r, ok := byID[id]; ok {
-				rows = append(rows, r)
-			}
-		}
+		rows = c.withPlanned(model, ids, fields, rows)
 	}
-	c.st.env.CountRows(int64(len(rows)), 0)
+	c.st.env.CountRows(int64(rows.Len()), 0)
 	conv := c.converter(model, fields)
 	if single {
-		if len(rows) == 0 {
+		if rows.Len() == 0 {
 			L.Push(lua.LNil)
 		} else {
-			conv.prepare(L, rows[:1])
-			L.Push(conv.row(L, rows[0]))
+			L.Push(conv.row(L, conv.prepare(L, rows), 0))
 		}
 		return 1
 	}
-	out := L.CreateTable(len(rows), 0)
+	out := L.CreateTable(rows.Len(), 0)
 	conv.rows(L, rows, out, 0)
 	L.Push(out)
 	return 1
+}
+
+// withPlanned returns the records of ids in their order, the planned ones
+// (negative ids of a dry run) as read would show them.
+func (c *conn) withPlanned(model string, ids []int64, fields []string, read *odoo.Records) *odoo.Records {
+	byID := make(map[int64]int, read.Len())
+	idCol := read.Column("id")
+	for i := 0; i < read.Len(); i++ {
+		if v, ok := read.Value(i, idCol); ok {
+			if id, isInt := v.(int64); isInt {
+				byID[id] = i
+			}
+		}
+	}
+	out := &odoo.Records{}
+	for _, id := range ids {
+		if id < 0 {
+			if r, ok := c.st.plannedRow(model, id, fields); ok {
+				out.Append(r)
+			}
+		} else if i, ok := byID[id]; ok {
+			out.Append(read.Map(i))
+		}
+	}
+	return out
 }
 
 // fieldsMethod is erp:fields(model): name -> {string=, type=, relation=}.

@@ -4,6 +4,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etlhost/etlhost/luabind/luaconv"
+	"github.com/etlhost/etlhost/odoo"
 )
 
 // fieldAttributes are the fields_get attributes the module asks for and
@@ -81,11 +82,11 @@ func (mf *modelFields) columns(fields []string) []column {
 	return cols
 }
 
-// converter turns the decoded rows of one model into Lua tables. It needs
-// the model's field types only to tell a boolean field's false from an empty
-// field's False; many2one values ([id, name]) are told by their shape. So
-// fields_get is asked for once per model per run, and only once a page
-// holds a false of a field whose type is not known yet.
+// converter turns the decoded records of one model into Lua tables. It
+// needs the model's field types only to tell a boolean field's false from
+// an empty field's False; many2one values ([id, name]) are told by their
+// shape. So fields_get is asked for once per model per run, and only once a
+// page holds a false of a field whose type is not known yet.
 type converter struct {
 	c      *conn
 	model  string
@@ -105,27 +106,49 @@ func (cv *converter) use(mf *modelFields) {
 	cv.cols = mf.columns(cv.fields)
 }
 
-// prepare loads the field types when rows need them.
-func (cv *converter) prepare(L *lua.LState, rows []map[string]any) {
-	if cv.mf == nil && holdsFalse(rows, cv.cols) {
-		cv.use(cv.c.fields(L, cv.model))
-	}
+// page is a page of records with, for each column of the converter, its
+// position in the records' rows (-1: absent).
+type page struct {
+	recs *odoo.Records
+	pos  []int
 }
 
-// holdsFalse reports whether a row has false in one of cols (in any key
-// when cols is empty).
-func holdsFalse(rows []map[string]any, cols []column) bool {
-	for _, r := range rows {
-		if len(cols) == 0 {
-			for _, v := range r {
-				if v == false {
-					return true
-				}
-			}
-			continue
+// prepare loads the field types when the records need them, and maps the
+// converter's columns to the records' own.
+func (cv *converter) prepare(L *lua.LState, recs *odoo.Records) page {
+	if cv.mf == nil && holdsFalse(recs, cv.cols) {
+		cv.use(cv.c.fields(L, cv.model))
+	}
+	p := page{recs: recs}
+	if len(cv.cols) > 0 {
+		p.pos = make([]int, len(cv.cols))
+		for i := range cv.cols {
+			p.pos[i] = recs.Column(cv.cols[i].name)
 		}
+	}
+	return p
+}
+
+// holdsFalse reports whether a record has false in one of cols (in any
+// member when cols is empty).
+func holdsFalse(recs *odoo.Records, cols []column) bool {
+	var pos []int
+	if len(cols) == 0 {
+		pos = make([]int, len(recs.Fields))
+		for j := range pos {
+			pos[j] = j
+		}
+	} else {
+		pos = make([]int, 0, len(cols))
 		for i := range cols {
-			if v, ok := r[cols[i].name]; ok && v == false {
+			if j := recs.Column(cols[i].name); j >= 0 {
+				pos = append(pos, j)
+			}
+		}
+	}
+	for i := 0; i < recs.Len(); i++ {
+		for _, j := range pos {
+			if v, _ := recs.Value(i, j); v == false {
 				return true
 			}
 		}
@@ -133,38 +156,37 @@ func holdsFalse(rows []map[string]any, cols []column) bool {
 	return false
 }
 
-// rows converts rows into a Lua array, appending to dst from index start+1.
-func (cv *converter) rows(L *lua.LState, rows []map[string]any, dst *lua.LTable, start int) {
-	cv.prepare(L, rows)
-	for i, r := range rows {
-		dst.RawSetInt(start+i+1, cv.row(L, r))
+// rows converts records into a Lua array, appending to dst from index
+// start+1.
+func (cv *converter) rows(L *lua.LState, recs *odoo.Records, dst *lua.LTable, start int) {
+	p := cv.prepare(L, recs)
+	for i := 0; i < recs.Len(); i++ {
+		dst.RawSetInt(start+i+1, cv.row(L, p, i))
 	}
 }
 
-// row converts one record (of a page prepare has seen).
-func (cv *converter) row(L *lua.LState, r map[string]any) *lua.LTable {
-	return rowToLua(L, cv.mf, cv.cols, r)
-}
-
-// rowToLua converts one record. With cols (the requested fields) it reads
-// exactly those keys; without, every key of the record.
-func rowToLua(L *lua.LState, mf *modelFields, cols []column, r map[string]any) *lua.LTable {
-	if len(cols) == 0 {
-		t := L.CreateTable(0, len(r))
-		for k, v := range r {
-			if lv := valueToLua(L, mf.kind(k), v); lv != lua.LNil {
-				t.RawSetString(k, lv)
+// row converts record i of a prepared page. With columns (the requested
+// fields) it reads exactly those; without, every member of the record.
+func (cv *converter) row(L *lua.LState, p page, i int) *lua.LTable {
+	if len(cv.cols) == 0 {
+		fields := p.recs.Fields
+		t := L.CreateTable(0, len(fields))
+		for j, name := range fields {
+			if v, ok := p.recs.Value(i, j); ok {
+				if lv := valueToLua(L, cv.mf.kind(name), v); lv != lua.LNil {
+					t.RawSetString(name, lv)
+				}
 			}
 		}
 		return t
 	}
-	t := L.CreateTable(0, len(cols))
-	for i := range cols {
-		c := &cols[i]
-		v, ok := r[c.name]
+	t := L.CreateTable(0, len(cv.cols))
+	for k := range cv.cols {
+		v, ok := p.recs.Value(i, p.pos[k])
 		if !ok {
 			continue
 		}
+		c := &cv.cols[k]
 		if lv := valueToLua(L, c.kind, v); lv != lua.LNil {
 			t.RawSetString(c.name, lv)
 		}

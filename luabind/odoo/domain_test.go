@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/odoo"
 )
 
 func evalLua(t *testing.T, L *lua.LState, expr string) lua.LValue {
@@ -94,9 +96,15 @@ func TestRowConversion(t *testing.T) {
 	})
 	row := map[string]any{"id": int64(4), "name": false, "active": false, "partner_id": []any{int64(7), "Acme"},
 		"line_ids": []any{int64(1), int64(2)}, "date": false, "amount": 0.0, "extra": false}
-	cols := mf.columns([]string{"name", "active", "partner_id", "line_ids", "date", "amount"})
-	t1 := rowToLua(L, mf, cols, row)
-	t2 := rowToLua(L, mf, nil, row)
+	recs := &odoo.Records{}
+	recs.Append(row)
+	convert := func(fields []string) *lua.LTable {
+		cv := &converter{fields: fields}
+		cv.use(mf)
+		return cv.row(L, cv.prepare(L, recs), 0)
+	}
+	t1 := convert([]string{"name", "active", "partner_id", "line_ids", "date", "amount"})
+	t2 := convert(nil)
 	for _, tbl := range []*lua.LTable{t1, t2} {
 		if tbl.RawGetString("name") != lua.LNil || tbl.RawGetString("date") != lua.LNil {
 			t.Fatal("False must become nil for char and date fields")

@@ -2,7 +2,6 @@ package odoo
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -43,7 +42,7 @@ type pager struct {
 	o      searchOpts
 	size   int
 	pages  *pageFetcher
-	first  []map[string]any // the first page, when it came with search_read
+	first  *odoo.Records // the first page, when it came with search_read
 	done   bool
 }
 
@@ -63,7 +62,7 @@ func (p *pager) concurrency() int {
 }
 
 // next returns the next page of rows (nil once done).
-func (p *pager) next(L *lua.LState) []map[string]any {
+func (p *pager) next(L *lua.LState) *odoo.Records {
 	if p.done {
 		return nil
 	}
@@ -100,12 +99,14 @@ func (p *pager) start(L *lua.LState) {
 			lim = min(lim, limit)
 		}
 		p.first = p.c.searchReadCall(L, p.model, domain, withID(p.o.fields), offset, lim, order, p.o.context)
-		p.c.st.env.CountRows(int64(len(p.first)), 0)
-		if len(p.first) < lim || limit == lim {
+		n := p.first.Len()
+		p.c.st.env.CountRows(int64(n), 0)
+		if n < lim || limit == lim {
 			p.pages = newPageFetcher(p.c, p.model, nil, nil, 1)
 			return
 		}
-		last, ok := p.first[len(p.first)-1]["id"].(int64)
+		v, _ := p.first.Value(n-1, p.first.Column("id"))
+		last, ok := v.(int64)
 		if !ok {
 			raisef(L, "odoo: search_read %s: a row came back without an integer id; cannot page", p.model)
 		}
@@ -113,7 +114,7 @@ func (p *pager) start(L *lua.LState) {
 		domain = append(append(make([]any, 0, len(domain)+1), domain...), []any{"id", op, last})
 		offset = 0
 		if limit > 0 {
-			limit -= len(p.first)
+			limit -= n
 		}
 	}
 	kw := map[string]any{"order": order}
@@ -166,7 +167,7 @@ func cond[T any](c bool, a, b T) T {
 }
 
 type pageResult struct {
-	rows []map[string]any
+	rows *odoo.Records
 	err  error
 }
 
@@ -202,11 +203,7 @@ func newPageFetcher(c *conn, model string, kw map[string]any, chunks [][]int64, 
 				return
 			}
 			go func(i int, chunk []int64) {
-				v, err := c.client.Call(ctx, model, "read", []any{chunk}, kw)
-				var rows []map[string]any
-				if err == nil {
-					rows, err = plainRows(v)
-				}
+				rows, err := c.client.CallRecords(ctx, model, "read", []any{chunk}, kw)
 				f.results[i] <- pageResult{rows, err}
 			}(i, chunk)
 		}
@@ -217,7 +214,7 @@ func newPageFetcher(c *conn, model string, kw map[string]any, chunks [][]int64, 
 func (f *pageFetcher) finished() bool { return f.pos >= len(f.results) }
 
 // next waits for the next chunk in order (other light threads run meanwhile).
-func (f *pageFetcher) next(L *lua.LState) []map[string]any {
+func (f *pageFetcher) next(L *lua.LState) *odoo.Records {
 	if f.finished() {
 		return nil
 	}
@@ -242,23 +239,6 @@ func (f *pageFetcher) next(L *lua.LState) []map[string]any {
 		f.cancel()
 		f.c.fail(L, f.model, "read", err)
 	}
-	f.c.st.env.CountRows(int64(len(r.rows)), 0)
+	f.c.st.env.CountRows(int64(r.rows.Len()), 0)
 	return r.rows
-}
-
-// plainRows is rowsOf without a Lua state, for fetches in the background.
-func plainRows(v any) ([]map[string]any, error) {
-	l, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("expected a list of records, got %T", v)
-	}
-	rows := make([]map[string]any, len(l))
-	for i, e := range l {
-		m, ok := e.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("record %d is not a struct", i+1)
-		}
-		rows[i] = m
-	}
-	return rows, nil
 }
