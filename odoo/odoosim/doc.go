@@ -39,6 +39,14 @@
 // SetLatency, FailEvery (HTTP 500), ResetEvery (TCP reset), Hang (no answer
 // until the client gives up) and Calls (how many object calls arrived).
 //
+// Stats counts the work a real Odoo server would do (calls, records
+// examined by searches and read, response bytes, the time calls held a
+// worker), in total and per model and method; GET /sim/stats serves it as
+// JSON and POST /sim/stats/reset zeroes it. Options.Workers and the
+// Options.Cost* durations model a real server's cost, so that wall time on
+// the simulator responds to that work: calls queue for a few workers, each
+// busy for a time that grows with the records the call examined and read.
+//
 // What it leaves out: the legacy /xmlrpc/ endpoint with string fault codes,
 // /jsonrpc, read_group and the business methods (action_post, ...),
 // writing one2many fields with commands, recomputing amounts when lines

@@ -66,9 +66,12 @@ var negation = map[string]string{"<": ">=", ">": "<=", "<=": ">", ">=": "<", "="
 var negativeOps = map[string]bool{"!=": true, "not like": true, "not ilike": true, "not in": true}
 
 // compiler compiles domains for one call (its env: context, companies).
+// The records its searches and sub-searches look at go to w, the call's
+// work (nil: not counted).
 type compiler struct {
 	d     *db
 	e     *env
+	w     *work
 	depth int
 }
 
@@ -294,6 +297,7 @@ func (c *compiler) leaf(m *model, f *field, left, op string, right any, orig []a
 			has := newIDSet()
 			for _, r := range c.d.tables[co.name].recs {
 				if r != nil {
+					c.w.examine(1)
 					if v := co.field(f.inverse).get(c.d, r); v.k == kInt {
 						has.add(v.i)
 					}
@@ -422,13 +426,16 @@ func (c *compiler) o2mIn(m *model, f *field, set *idSet, negative bool) evalFn {
 	inv := co.field(f.inverse)
 	owners := newIDSet()
 	t := c.d.tables[co.name]
+	var examined int64
 	set.each(func(id int64) {
 		if r := t.get(id); r != nil {
+			examined++
 			if v := inv.get(c.d, r); v.k == kInt {
 				owners.add(v.i)
 			}
 		}
 	})
+	c.w.examine(examined)
 	return func(r rec) tri {
 		return cond(owners.has(m.idOf(r)) != negative, triT, triF)
 	}
@@ -468,7 +475,9 @@ func (c *compiler) toIDs(value any, co *model) ([]int64, error) {
 
 // hierarchy implements child_of_domain and parent_of_domain: the given ids
 // and all their descendants (or ancestors) through parentField, archived
-// records included and without record rules.
+// records included and without record rules. The records it looks at count
+// as examined: every record of the model for child_of, each ancestor for
+// parent_of.
 func (c *compiler) hierarchy(op string, ids []int64, cm *model, parentField string) (*idSet, error) {
 	pf := cm.field(parentField)
 	if pf == nil || pf.relation != cm.name {
@@ -483,6 +492,7 @@ func (c *compiler) hierarchy(op string, ids []int64, cm *model, parentField stri
 		children := map[int64][]int64{}
 		for _, r := range t.recs {
 			if r != nil {
+				c.w.examine(1)
 				if p := pf.get(c.d, r); p.k == kInt {
 					children[p.i] = append(children[p.i], cm.idOf(r))
 				}
@@ -507,6 +517,7 @@ func (c *compiler) hierarchy(op string, ids []int64, cm *model, parentField stri
 			if r == nil {
 				break
 			}
+			c.w.examine(1)
 			p := pf.get(c.d, r)
 			id = cond(p.k == kInt, p.i, 0)
 		}
@@ -515,7 +526,7 @@ func (c *compiler) hierarchy(op string, ids []int64, cm *model, parentField stri
 }
 
 func (c *compiler) subSearch(co *model, domain []any, e *env) (*idSet, error) {
-	sub := &compiler{d: c.d, e: e, depth: c.depth}
+	sub := &compiler{d: c.d, e: e, w: c.w, depth: c.depth}
 	// A subquery (id IN (SELECT ...)) has no ORDER BY: ordering by id
 	// spares sorting the comodel by its default order for a set of ids.
 	byID := []orderTerm{{f: co.field("id")}}
@@ -531,7 +542,7 @@ func (c *compiler) subSearch(co *model, domain []any, e *env) (*idSet, error) {
 }
 
 func (c *compiler) nameSearchSet(co *model, name any, op string, e *env) (*idSet, error) {
-	sub := &compiler{d: c.d, e: e, depth: c.depth}
+	sub := &compiler{d: c.d, e: e, w: c.w, depth: c.depth}
 	dom := nameSearchDomain(co, name, op)
 	return sub.subSearch(co, dom, e)
 }

@@ -2,6 +2,7 @@ package odoosim
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -12,24 +13,33 @@ func TestIDBounds(t *testing.T) {
 		name   string
 		domain []any
 		want   [2]int64
+		ids    []int64 // nil: no list
 	}{
-		{"none", []any{}, all},
-		{"other fields", []any{[]any{"state", "=", "posted"}}, all},
-		{"greater", []any{[]any{"id", ">", int64(10)}}, [2]int64{11, math.MaxInt64}},
-		{"range", []any{[]any{"id", ">=", int64(10)}, []any{"id", "<=", int64(20)}}, [2]int64{10, 21}},
-		{"less", []any{[]any{"id", "<", int64(5)}}, [2]int64{1, 5}},
-		{"equal", []any{[]any{"id", "=", int64(7)}}, [2]int64{7, 8}},
-		{"in", []any{[]any{"state", "=", "posted"}, []any{"id", "in", []any{int64(30), int64(4), int64(12)}}}, [2]int64{4, 31}},
-		{"in and greater", []any{[]any{"id", "in", []any{int64(30), int64(4)}}, []any{"id", ">", int64(9)}}, [2]int64{10, 31}},
-		{"empty in", []any{[]any{"id", "in", []any{}}}, all},
-		{"in with False", []any{[]any{"id", "in", []any{int64(3), false}}}, all},
-		{"not in", []any{[]any{"id", "not in", []any{int64(3)}}}, all},
-		{"or", []any{"|", []any{"id", "=", int64(3)}, []any{"id", "=", int64(9)}}, all},
-		{"huge", []any{[]any{"id", "<=", int64(math.MaxInt64)}}, all},
+		{"none", []any{}, all, nil},
+		{"other fields", []any{[]any{"state", "=", "posted"}}, all, nil},
+		{"greater", []any{[]any{"id", ">", int64(10)}}, [2]int64{11, math.MaxInt64}, nil},
+		{"range", []any{[]any{"id", ">=", int64(10)}, []any{"id", "<=", int64(20)}}, [2]int64{10, 21}, nil},
+		{"less", []any{[]any{"id", "<", int64(5)}}, [2]int64{1, 5}, nil},
+		{"equal", []any{[]any{"id", "=", int64(7)}}, [2]int64{7, 8}, nil},
+		{"in", []any{[]any{"state", "=", "posted"}, []any{"id", "in", []any{int64(30), int64(4), int64(12), int64(4)}}},
+			[2]int64{4, 31}, []int64{4, 12, 30}},
+		{"in and greater", []any{[]any{"id", "in", []any{int64(30), int64(4)}}, []any{"id", ">", int64(9)}},
+			[2]int64{10, 31}, []int64{4, 30}},
+		{"two ins", []any{[]any{"id", "in", []any{int64(3), int64(5), int64(8)}}, []any{"id", "in", []any{int64(8), int64(2), int64(3)}}},
+			[2]int64{3, 9}, []int64{3, 8}},
+		{"empty in", []any{[]any{"id", "in", []any{}}}, all, nil},
+		{"in with False", []any{[]any{"id", "in", []any{int64(3), false}}}, all, nil},
+		{"not in", []any{[]any{"id", "not in", []any{int64(3)}}}, all, nil},
+		{"or", []any{"|", []any{"id", "=", int64(3)}, []any{"id", "=", int64(9)}}, all, nil},
+		{"or with in", []any{"|", []any{"id", "in", []any{int64(3)}}, []any{"state", "=", "draft"}}, all, nil},
+		{"huge", []any{[]any{"id", "<=", int64(math.MaxInt64)}}, all, nil},
 	} {
-		lb, ub := idBounds(tc.domain)
+		lb, ub, ids := idBounds(tc.domain)
 		if got := [2]int64{lb, ub}; got != tc.want {
 			t.Errorf("%s: idBounds = %v, want %v", tc.name, got, tc.want)
+		}
+		if !slices.Equal(ids, tc.ids) || (ids == nil) != (tc.ids == nil) {
+			t.Errorf("%s: ids = %v, want %v", tc.name, ids, tc.ids)
 		}
 	}
 }

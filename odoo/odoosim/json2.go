@@ -30,25 +30,43 @@ func (s *Sim) serveJSON2(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, httpErr(404, "Did you mean POST /json/2/<model>/<method>?"))
 		return
 	}
-	modelName, method := parts[0], parts[1]
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return
 	}
-	if !s.objectCall(w) {
-		return
-	}
+	wk := &work{model: parts[0], method: parts[1]}
+	s.onWorker(w, r, wk, func(w http.ResponseWriter) {
+		if !s.objectCall(w) {
+			return
+		}
+		start := time.Now()
+		result, err := s.json2Call(w, r, body, wk)
+		if berr := s.busy(r.Context(), wk); berr != nil {
+			s.abandon(w, berr)
+			return
+		}
+		if err != nil {
+			s.writeJSONError(w, err)
+			return
+		}
+		if werr := s.writeJSONResult(w, result); werr == nil {
+			s.log(slogDebug, "json-2 call", "model", wk.model, "method", wk.method, "duration", time.Since(start))
+		}
+	})
+}
+
+// json2Call checks a JSON-2 request and runs it. It sets the headers an
+// error needs on w; the caller writes the result or the error.
+func (s *Sim) json2Call(w http.ResponseWriter, r *http.Request, body []byte, wk *work) (any, error) {
 	if len(body) > 0 {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if mt != "application/json" {
-			s.writeJSONError(w, httpErr(400, "State-changing json2 requests must use the 'application/json' "+
-				"Content-Type (CSRF protection)."))
-			return
+			return nil, httpErr(400, "State-changing json2 requests must use the 'application/json' "+
+				"Content-Type (CSRF protection).")
 		}
 	}
 	if dbh := r.Header.Get("X-Odoo-Database"); dbh != "" && dbh != s.dbName {
-		s.writeJSONError(w, httpErr(404, "database %s not found", pyRepr(dbh)))
-		return
+		return nil, httpErr(404, "database %s not found", pyRepr(dbh))
 	}
 	u, err := s.bearerUser(r)
 	if err != nil {
@@ -56,20 +74,17 @@ func (s *Sim) serveJSON2(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &pe) && pe.status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", "Bearer")
 		}
-		s.writeJSONError(w, err)
-		return
+		return nil, err
 	}
 	kwargs := map[string]any{}
 	if len(bytes.TrimSpace(body)) > 0 {
 		v, err := decodeJSON(body)
 		if err != nil {
-			s.writeJSONError(w, httpErr(400, "could not parse the body as json: %s", err.Error()))
-			return
+			return nil, httpErr(400, "could not parse the body as json: %s", err.Error())
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
-			s.writeJSONError(w, httpErr(400, "the body must be a JSON object of named arguments"))
-			return
+			return nil, httpErr(400, "the body must be a JSON object of named arguments")
 		}
 		kwargs = obj
 	}
@@ -77,20 +92,11 @@ func (s *Sim) serveJSON2(w http.ResponseWriter, r *http.Request) {
 	if v, ok := kwargs["ids"]; ok {
 		ids, err = asIDList(v)
 		if err != nil {
-			s.writeJSONError(w, httpErr(422, "%s", err.(*pyErr).msg))
-			return
+			return nil, httpErr(422, "%s", err.(*pyErr).msg)
 		}
 		delete(kwargs, "ids")
 	}
-	start := time.Now()
-	result, err := s.invoke(u, modelName, method, nil, kwargs, true, ids)
-	if err != nil {
-		s.writeJSONError(w, err)
-		return
-	}
-	if werr := s.writeJSONResult(w, result); werr == nil {
-		s.log(slogDebug, "json-2 call", "model", modelName, "method", method, "duration", time.Since(start))
-	}
+	return s.invoke(wk, u, wk.model, wk.method, nil, kwargs, true, ids)
 }
 
 func (s *Sim) bearerUser(r *http.Request) (*User, error) {

@@ -11,13 +11,14 @@ type call struct {
 	s     *Sim
 	d     *db
 	e     *env
+	w     *work // what the call makes the server do, for the stats
 	m     *model
 	ids   []int64
 	a     map[string]any
 	json2 bool
 }
 
-func (c *call) compiler() *compiler { return &compiler{d: c.d, e: c.e} }
+func (c *call) compiler() *compiler { return &compiler{d: c.d, e: c.e, w: c.w} }
 
 // methodDef is one public method of every model.
 type methodDef struct {
@@ -157,6 +158,7 @@ func mSearchRead(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.w.reads(len(recs))
 	return &recordsResult{m: c.m, recs: recs, fields: fields, classic: c.a["load"] == "_classic_read"}, nil
 }
 
@@ -194,6 +196,7 @@ func mRead(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.w.reads(len(recs))
 	return &recordsResult{m: c.m, recs: recs, fields: fields, classic: c.a["load"] == "_classic_read"}, nil
 }
 
@@ -305,6 +308,7 @@ func mNameSearch(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.w.reads(len(recs)) // their display names are returned
 	out := make([]any, len(recs))
 	for i, r := range recs {
 		out[i] = []any{c.m.idOf(r), c.m.display(c.d, r)}

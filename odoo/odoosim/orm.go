@@ -106,16 +106,19 @@ func mentionsActive(domain []any) bool {
 // idBounds finds the terms on id of a domain made only of terms (an
 // implicit AND) — ('id', '>', n), '>=', '<', '<=', '=' and 'in' with a list
 // of ids — and returns the range [lb, ub) that holds every record that can
-// match, as PostgreSQL's index on id narrows such a search: paging by id
-// starts where it should, and reading a chunk of ids with ('id', 'in', ids)
-// does not scan the whole table. The domain is still evaluated on each
-// record of the range.
-func idBounds(domain []any) (lb, ub int64) {
+// match and, when an 'in' term lists the ids, those ids (sorted, without
+// duplicates; the ids common to every list when there are several), as
+// PostgreSQL's index on id narrows such a search: paging by id starts where
+// it should, and reading a chunk of ids with ('id', 'in', ids) looks at
+// those ids only, not the whole table nor every id between the chunk's
+// first and last. ids is nil when no term lists them. The domain is still
+// evaluated on each record looked at.
+func idBounds(domain []any) (lb, ub int64, ids []int64) {
 	lb, ub = 1, math.MaxInt64
 	for _, t := range domain {
 		l, ok := t.([]any)
 		if !ok {
-			return 1, math.MaxInt64
+			return 1, math.MaxInt64, nil
 		}
 		if len(l) != 3 || l[0] != "id" {
 			continue
@@ -141,25 +144,55 @@ func idBounds(domain []any) (lb, ub int64) {
 			if l[1] != "in" || len(v) == 0 {
 				continue
 			}
-			lo, hi, ints := int64(math.MaxInt64), int64(math.MinInt64), true
+			list := make([]int64, 0, len(v))
 			for _, e := range v {
 				n, ok := e.(int64)
 				if !ok {
-					ints = false
+					list = nil
 					break
 				}
-				lo, hi = min(lo, n), max(hi, n)
+				list = append(list, n)
 			}
-			if ints && hi < math.MaxInt64 {
-				lb, ub = max(lb, lo), min(ub, hi+1)
+			if list == nil {
+				continue
+			}
+			slices.Sort(list)
+			list = slices.Compact(list)
+			if list[len(list)-1] == math.MaxInt64 {
+				continue
+			}
+			lb, ub = max(lb, list[0]), min(ub, list[len(list)-1]+1)
+			if ids == nil {
+				ids = list
+			} else {
+				ids = intersectSorted(ids, list)
 			}
 		}
 	}
-	return lb, ub
+	return lb, ub, ids
+}
+
+// intersectSorted returns the ids in both sorted lists.
+func intersectSorted(a, b []int64) []int64 {
+	out := make([]int64, 0, min(len(a), len(b)))
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
 }
 
 // searchRecs is _search + the fetch: the records of m matching domain,
 // with active_test and record rules applied, ordered, offset and limited.
+// The records it looks at (those of the narrowed id range, or of the ids
+// listed, that exist) are counted as examined on the compiler's work.
 func (x *db) searchRecs(c *compiler, m *model, domain []any, o searchOpts) ([]rec, error) {
 	if err := c.e.checkAccess(m, "read"); err != nil {
 		return nil, err
@@ -182,14 +215,29 @@ func (x *db) searchRecs(c *compiler, m *model, domain []any, o searchOpts) ([]re
 		active = m.field("active")
 	}
 	t := x.tables[m.name]
-	lb, ub := idBounds(domain)
+	lb, ub, ids := idBounds(domain)
 	ub = min(ub, int64(len(t.recs)))
 	var out []rec
-	for i := lb; i < ub; i++ {
-		r := t.recs[i]
+	var examined int64
+	// The records looked at are those of the range [lb, ub) or, when the
+	// domain lists ids, those of the list within the range.
+	for k := 0; ; k++ {
+		var id int64
+		if ids != nil {
+			if k >= len(ids) {
+				break
+			}
+			if id = ids[k]; id < lb || id >= ub {
+				continue
+			}
+		} else if id = lb + int64(k); id >= ub {
+			break
+		}
+		r := t.recs[id]
 		if r == nil {
 			continue
 		}
+		examined++
 		if active != nil && !active.get(x, r).b {
 			continue
 		}
@@ -201,6 +249,7 @@ func (x *db) searchRecs(c *compiler, m *model, domain []any, o searchOpts) ([]re
 			break
 		}
 	}
+	c.w.examine(examined)
 	if !byID {
 		x.sortRecs(m, out, order)
 	}

@@ -34,8 +34,39 @@ type Options struct {
 	// on, JSON-2 (/json/2/<model>/<method>) is served besides XML-RPC, and
 	// method signatures follow Odoo 18+ (name_search takes domain).
 	Version string
-	// Latency is added to every call (see also Sim.SetLatency).
+	// Latency is added to every call (see also Sim.SetLatency), once its
+	// request is read and before it waits for a worker: it models the
+	// network, so a call in its latency does not hold a worker.
 	Latency time.Duration
+	// Workers is how many calls are served at once, as an Odoo server's
+	// worker processes (--workers) serve one request each. Default 0:
+	// unlimited, every call is served as soon as it arrives. With 1 the
+	// simulator is a single-worker Odoo, where calls from concurrent
+	// scripts queue. A call waits
+	// for a free worker after its latency and holds it while its request is
+	// decoded, while it runs, for its busy time (CostPerCall...) and while
+	// its response is written; a call whose client goes away, or whose
+	// simulator closes, stops waiting and is not served. Negative counts as
+	// 0. Fixed once the simulator is built.
+	Workers int
+	// CostPerCall, CostPerExamined and CostPerRead model the time a real
+	// server spends on a call: after running it, the worker stays busy for
+	// CostPerCall + examined×CostPerExamined + read×CostPerRead (see Stats
+	// for what is examined and read) before the response is written, so
+	// that the wall time of a run on the simulator grows with the calls and
+	// the records it asks for as it does on Odoo: a chatty script pays per
+	// call, a search without an index-friendly domain pays per record
+	// scanned, a wide read pays per row. Default 0 for each: no busy time,
+	// calls are answered as fast as the simulator computes them. The busy
+	// time ends early when the client goes away or the simulator closes; a
+	// call a knob fails or resets (FailEvery, ResetEvery) has none.
+	// Negative counts as 0. Sim.SetCost changes them while serving. For
+	// example, Workers 1, Latency 50ms, CostPerCall 2ms, CostPerExamined
+	// 5µs and CostPerRead 100µs stand for a single-worker Odoo across a
+	// network (the figures are illustrative, not measured).
+	CostPerCall     time.Duration
+	CostPerExamined time.Duration
+	CostPerRead     time.Duration
 	// LoginCooldown and LoginFailures mimic Odoo's brute-force protection:
 	// after LoginFailures failed authentications from one address (default
 	// 5), authenticate returns False for LoginCooldown (default 60s), even
@@ -90,6 +121,15 @@ type Sim struct {
 	failEvery  atomic.Int64
 	resetEvery atomic.Int64
 	calls      atomic.Int64
+
+	// The cost model (workers.go) and the stats (stats.go).
+	workers      chan struct{} // a token per busy worker; nil: unlimited
+	costCall     atomic.Int64
+	costExamined atomic.Int64
+	costRead     atomic.Int64
+	stats        statsBook
+	waiting      atomic.Int64 // calls waiting for a worker, for tests
+	serving      atomic.Int64 // calls holding a worker, for tests
 
 	hangMu sync.Mutex
 	hangCh chan struct{} // non-nil while hanging; closed by Hang(false)
@@ -147,6 +187,10 @@ func NewHandler(opts Options) *Sim {
 	s := &Sim{opts: opts, dbName: opts.DB, version: opts.Version, major: major, users: opts.Users,
 		logger: opts.Logger, db: d, closed: make(chan struct{}), failures: map[string]loginFailure{}}
 	s.latency.Store(int64(opts.Latency))
+	if opts.Workers > 0 {
+		s.workers = make(chan struct{}, opts.Workers)
+	}
+	s.SetCost(opts.CostPerCall, opts.CostPerExamined, opts.CostPerRead)
 	return s
 }
 
@@ -176,7 +220,8 @@ func (s *Sim) Hang(on bool) {
 }
 
 // Calls is the number of object calls received, including those a knob
-// failed or reset.
+// failed or reset. Unlike Stats it counts object calls only and is never
+// reset.
 func (s *Sim) Calls() int64 { return s.calls.Load() }
 
 // Snapshot returns a deep copy of all records.
@@ -189,8 +234,9 @@ func (s *Sim) Snapshot() *Data {
 // DB is the database name clients must use.
 func (s *Sim) DB() string { return s.dbName }
 
-// Close releases blocked calls (hang, latency) and makes new calls fail, then
-// waits for the calls in progress to end.
+// Close releases blocked calls (hang, latency, waiting for a worker, busy)
+// and makes new calls fail, then waits for the calls in progress to end.
+// The stats stay readable.
 func (s *Sim) Close() {
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.inflight.Wait()
@@ -236,8 +282,14 @@ func (s *Sim) hang(ctx context.Context) error {
 const maxBody = 64 << 20
 
 // ServeHTTP serves XML-RPC (/xmlrpc/2/common, /xmlrpc/2/object,
-// /xmlrpc/2/db) and, from version 19, JSON-2 (/json/2/<model>/<method>).
+// /xmlrpc/2/db) and, from version 19, JSON-2 (/json/2/<model>/<method>),
+// and the simulator's own GET /sim/stats and POST /sim/stats/reset (see
+// Stats).
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == statsPath || r.URL.Path == statsResetPath {
+		s.serveStats(w, r)
+		return
+	}
 	select {
 	case <-s.closed:
 		http.Error(w, "simulator closed", http.StatusServiceUnavailable)
@@ -257,9 +309,15 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case (path == "/json/2" || strings.HasPrefix(path, "/json/2/")) && s.major >= 19:
 		s.serveJSON2(w, r)
 	case path == "/web/version" && s.major >= 18:
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		buf := appendJSON(nil, s.versionInfo())
-		_, _ = w.Write(buf)
+		wk := &work{method: "/web/version"}
+		s.onWorker(w, r, wk, func(w http.ResponseWriter) {
+			if err := s.busy(r.Context(), wk); err != nil {
+				s.abandon(w, err)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_, _ = w.Write(appendJSON(nil, s.versionInfo()))
+		})
 	default:
 		notFoundPage(w)
 	}
@@ -324,12 +382,11 @@ func (s *Sim) objectCall(w http.ResponseWriter) bool {
 }
 
 func resetConn(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if errors.Is(err, http.ErrNotSupported) {
 		internalErrorPage(w)
 		return
 	}
-	conn, _, err := hj.Hijack()
 	if err != nil {
 		return
 	}
@@ -405,9 +462,10 @@ func (s *Sim) log(level slog.Level, msg string, args ...any) {
 // isPrivate is check_method_name: names starting with _ and init.
 func isPrivate(name string) bool { return strings.HasPrefix(name, "_") || name == "init" }
 
-// invoke runs model.method for user u. For XML-RPC, args are positional
-// (ids first for record methods); for JSON-2, ids and kwargs are separate.
-func (s *Sim) invoke(u *User, modelName, method string, args []any, kwargs map[string]any,
+// invoke runs model.method for user u; the records it examines and reads
+// go to wk. For XML-RPC, args are positional (ids first for record
+// methods); for JSON-2, ids and kwargs are separate.
+func (s *Sim) invoke(wk *work, u *User, modelName, method string, args []any, kwargs map[string]any,
 	json2 bool, ids []int64) (any, error) {
 	if isPrivate(method) {
 		if s.major >= 19 {
@@ -486,6 +544,6 @@ func (s *Sim) invoke(u *User, modelName, method string, args []any, kwargs map[s
 	if err := e.checkAccess(m, def.operation); err != nil {
 		return nil, err
 	}
-	c := &call{s: s, d: s.db, e: e, m: m, ids: ids, a: a, json2: json2}
+	c := &call{s: s, d: s.db, e: e, w: wk, m: m, ids: ids, a: a, json2: json2}
 	return def.run(c)
 }

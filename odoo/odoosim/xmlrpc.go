@@ -745,31 +745,60 @@ func (s *Sim) serveXMLRPC(w http.ResponseWriter, r *http.Request, service string
 	if !ok {
 		return
 	}
-	if service == "object" && !s.objectCall(w) {
-		return
-	}
-	start := time.Now()
-	method, params, err := decodeMethodCall(body)
-	var result any
-	if err == nil {
-		switch service {
-		case "common":
-			result, err = s.common(r, method, params)
-		case "object":
-			result, err = s.object(method, params)
-		case "db":
-			result, err = s.dbService(method, params)
-		default:
-			err = newErr("KeyError", 1, 500, "%s", pyRepr(service))
+	wk := &work{}
+	s.onWorker(w, r, wk, func(w http.ResponseWriter) {
+		start := time.Now()
+		method, params, err := decodeMethodCall(body)
+		wk.method = method
+		// The knobs answer an object call whatever its body, as before it
+		// was decoded; it is decoded first only to name it in the stats.
+		if service == "object" {
+			wk.model, wk.method = objectTarget(method, params)
+			if !s.objectCall(w) {
+				return
+			}
+		}
+		var result any
+		if err == nil {
+			switch service {
+			case "common":
+				result, err = s.common(r, method, params)
+			case "object":
+				result, err = s.object(wk, method, params)
+			case "db":
+				result, err = s.dbService(method, params)
+			default:
+				err = newErr("KeyError", 1, 500, "%s", pyRepr(service))
+			}
+		}
+		if berr := s.busy(r.Context(), wk); berr != nil {
+			s.abandon(w, berr)
+			return
+		}
+		if err != nil {
+			s.writeXMLFault(w, err)
+			return
+		}
+		if werr := s.writeXMLResult(w, result); werr == nil {
+			s.log(slogDebug, "xml-rpc call", "service", service, "method", method, "duration", time.Since(start))
+		}
+	})
+}
+
+// objectTarget names an object call for the stats: the model and method of
+// execute_kw and execute (db, uid, password, model, method, ...), else no
+// model and the service's method.
+func objectTarget(method string, params []any) (model, name string) {
+	if method == "execute_kw" || method == "execute" {
+		if len(params) >= 5 {
+			m, ok1 := params[3].(string)
+			n, ok2 := params[4].(string)
+			if ok1 && ok2 {
+				return m, n
+			}
 		}
 	}
-	if err != nil {
-		s.writeXMLFault(w, err)
-		return
-	}
-	if werr := s.writeXMLResult(w, result); werr == nil {
-		s.log(slogDebug, "xml-rpc call", "service", service, "method", method, "duration", time.Since(start))
-	}
+	return "", method
 }
 
 func (s *Sim) checkDB(db any) error {
@@ -823,8 +852,9 @@ func (s *Sim) dbService(method string, params []any) (any, error) {
 	return nil, newErr("KeyError", 1, 500, "%s", pyRepr("exp_"+method))
 }
 
-// object is the object service: execute_kw and execute.
-func (s *Sim) object(method string, params []any) (any, error) {
+// object is the object service: execute_kw and execute. The call's records
+// go to wk.
+func (s *Sim) object(wk *work, method string, params []any) (any, error) {
 	if len(params) < 3 {
 		return nil, newErr("IndexError", 1, 500, "tuple index out of range")
 	}
@@ -865,14 +895,14 @@ func (s *Sim) object(method string, params []any) (any, error) {
 			}
 			kwargs = kw
 		}
-		return s.invoke(u, model, name, args, kwargs, false, nil)
+		return s.invoke(wk, u, model, name, args, kwargs, false, nil)
 	case "execute":
 		if len(rest) < 2 {
 			return nil, typeErr("execute() missing %d required positional argument(s)", 2-len(rest))
 		}
 		model, _ := rest[0].(string)
 		name, _ := rest[1].(string)
-		return s.invoke(u, model, name, rest[2:], nil, false, nil)
+		return s.invoke(wk, u, model, name, rest[2:], nil, false, nil)
 	}
 	return nil, newErr("NameError", 1, 500, "Method not available %s", method)
 }
