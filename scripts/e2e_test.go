@@ -690,3 +690,73 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	}
 	checkTables(t, b.dsn, ex)
 }
+
+// TestJobsServerWork: the jobs ask Odoo for the least work, counted by the
+// simulator: one login and one read of the reference data for the whole
+// run, no fields_get, one search per job (the domain evaluated once), then
+// reads of exactly the rows of the tables, in pages of the batch size; only
+// the foreign job reads partners. A search is bounded by one pass over its
+// model and its sub-searches' models, which paging by offset, or a search
+// per page, would exceed.
+func TestJobsServerWork(t *testing.T) {
+	t.Parallel()
+	b := setup(t, odoosim.Options{Moves: 3000, Seed: 31})
+	d := b.sim.Snapshot()
+	ex := expectedTables(d)
+	const batch = 150
+	mustSucceed(t, b.run(context.Background(), runOpts{args: map[string]string{"batch": strconv.Itoa(batch)}}, jobs...))
+	checkTables(t, b.dsn, ex)
+
+	pages := func(n int) int64 { return int64((n + batch - 1) / batch) }
+	vendors, bills := map[int64]bool{}, map[int64]bool{}
+	for id := range ex.tables["achat_importation"] {
+		vendors[d.Move(id).PartnerID] = true
+	}
+	for _, r := range ex.tables["achats_locaux_echeance"] {
+		id, _ := strconv.ParseInt(r[1], 10, 64)
+		bills[id] = true
+	}
+	nAchat, nVentes, nLines := len(ex.tables["achat_importation"]), len(ex.tables["ventes_locales"]), len(ex.tables["achats_locaux_echeance"])
+	type key struct{ model, method string }
+	want := map[key][2]int64{ // calls, records read
+		{"", "authenticate"}:            {1, 0},
+		{"res.company", "search_read"}:  {1, int64(len(d.Companies))},
+		{"res.country", "search_read"}:  {1, int64(len(d.Countries))},
+		{"account.move", "search"}:      {2, 0},
+		{"account.move.line", "search"}: {1, 0},
+		{"account.move", "read"}:        {pages(nAchat) + pages(nVentes) + pages(len(bills)), int64(nAchat + nVentes + len(bills))},
+		{"account.move.line", "read"}:   {pages(nLines), int64(nLines)},
+		{"res.partner", "read"}:         {pages(len(vendors)), int64(len(vendors))},
+	}
+	st := b.sim.Stats()
+	got := map[key][2]int64{}
+	examined := map[key]int64{}
+	for _, c := range st.ByCall {
+		got[key{c.Model, c.Method}] = [2]int64{c.Calls, c.Read}
+		examined[key{c.Model, c.Method}] = c.Examined
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s %s: %d calls reading %d records, want %d calls reading %d", k.model, k.method, got[k][0], got[k][1], w[0], w[1])
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected call %s %s (%d)", k.model, k.method, got[k][0])
+		}
+	}
+	// One pass over the moves and, per group of companies by country, over
+	// the partners (a sub-search), for each of the two move searches; the
+	// line search adds the lines, the accounts and the moves' sub-search.
+	groups := map[int64]bool{}
+	for _, c := range d.Companies {
+		groups[c.CountryID] = true
+	}
+	moves, partners := int64(len(d.Moves)), int64(len(d.Partners)*len(groups))
+	if e, bound := examined[key{"account.move", "search"}], 2*(moves+partners); e == 0 || e > bound {
+		t.Errorf("account.move searches examined %d records, want 1 to %d", e, bound)
+	}
+	if e, bound := examined[key{"account.move.line", "search"}], int64(len(d.MoveLines)+len(d.Accounts))+moves+partners; e == 0 || e > bound {
+		t.Errorf("account.move.line search examined %d records, want 1 to %d", e, bound)
+	}
+}

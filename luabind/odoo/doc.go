@@ -17,19 +17,11 @@
 // # Connection methods
 //
 //   - erp:search_read(model, domain, opts) -> rows. opts: fields (always name
-//     them), limit, offset, order, context, batch. With opts.batch, or
-//     without limit and order, the module pages by id under the hood
-//     (domain + {{"id", ">", last}}, order "id", limit batch or 1000) and
-//     returns every matching row exactly once; order may then only be "id"
-//     or "id desc". With a limit or an order (and no batch) it is one call.
-//     With opts.batch, pages after the first are fetched side by side
-//     (opts.concurrency at once, default 4; 1 for one after another): the
-//     module asks for the remaining ids, then reads them in chunks of the
-//     batch size with domain + {{"id", "in", chunk}}, so each row comes once,
-//     in id order. The connection's max_in_flight still bounds the whole run.
-//     Field descriptions (fields_get, once per model and run) are fetched
-//     alongside the first page; with concurrency 1 every request waits for
-//     the one before.
+//     them), limit, offset, order, context, batch, concurrency. With a limit
+//     or an order and no batch it is one call. Otherwise the module pages,
+//     asking Odoo for the least work (see "What the server does" below), and
+//     returns every matching row exactly once, in the order asked (id by
+//     default). The connection's max_in_flight still bounds the whole run.
 //   - erp:iter(model, domain, opts): the same rows, for a generic for,
 //     holding one page at a time.
 //   - erp:search(model, domain, opts) -> ids (opts: limit, offset, order,
@@ -48,6 +40,33 @@
 //   - erp:version() -> {server_version=, server_version_info=,
 //     server_serie=, protocol_version=, major=}.
 //
+// # What the server does
+//
+// Every page of a domain search makes Odoo evaluate the domain again, and
+// its dotted paths (partner_id.country_id) are sub-searches of their own; so
+// the module never sends the same domain twice for one read:
+//
+//   - with opts.batch (a read expected to be large) one search returns the
+//     ids of every match, in order (with opts.offset and opts.limit), then
+//     read fetches them in chunks of batch ids, opts.concurrency at once
+//     (default 4; 1 for one request at a time). A read by id tests no
+//     domain.
+//   - without opts.batch (reference data, small results) the first page is
+//     one search_read of 1000 rows in id order: a result that fits costs one
+//     call. A full page is followed by a search bounded by its last id (the
+//     primary key narrows it, so no record is tested twice), then reads as
+//     above.
+//   - fields_get is asked once per model and run, and only when a page holds
+//     a false of a field whose type is not known yet (see Values).
+//
+// What a row holds when records change during a paged read: the set of
+// rows is the records that matched when the search ran; each row's values
+// are those of the moment its page was read. A record changed in between
+// comes with its new values even if it no longer matches the domain (re-test
+// the condition in the script when that matters); a record deleted in
+// between is left out, as Odoo's read skips missing records; a record that
+// starts to match after the search is not seen until the next run.
+//
 // # Domains
 //
 // A domain is a list of terms {field, operator, value} and the strings "&",
@@ -64,10 +83,10 @@
 //
 // # Values
 //
-// Rows follow Odoo's conventions made Lua-friendly, using each model's field
-// types from fields_get: False becomes nil for every non-boolean field (a
-// boolean field keeps false); a many2one becomes {id = 7, name = "Acme"} or
-// nil; one2many and many2many are lists of ids; dates and datetimes stay the
+// Rows follow Odoo's conventions made Lua-friendly: False becomes nil for
+// every non-boolean field (a boolean field keeps false: telling the two
+// apart is what fields_get is asked for); a many2one becomes {id = 7, name =
+// "Acme"} or nil; one2many and many2many are lists of ids; dates and datetimes stay the
 // strings Odoo sends ("2024-03-01", "2024-03-01 10:00:00", UTC). In values
 // sent to Odoo, false (or a nil that reaches the client) empties a field, and
 // an empty table is an empty list.
