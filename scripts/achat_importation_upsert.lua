@@ -32,33 +32,32 @@ local foreign = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id", "any", vendor } }
 end))
 
-local bills = {}
+-- The bills come page by page (erp:iter); each becomes a row in the
+-- table's column order (tables.columns), its vendor's country filled in
+-- once the vendors are read.
+local rows, vendor_of = {}, {}
 if foreign then
-  bills = erp:search_read("account.move", lookup.all({
+  for bill in erp:iter("account.move", lookup.all({
     { "move_type", "=", "in_invoice" },
     { "state", "=", "posted" },
     { "payment_state", "in", { "not_paid", "partial" } },
   }, foreign), fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date",
-    "invoice_date_due", "amount_total", "amount_residual" }))
+    "invoice_date_due", "amount_total", "amount_residual" })) do
+    local i = #rows + 1
+    vendor_of[i] = bill.partner_id.id
+    rows[i] = {
+      bill.id, ref.companies[bill.company_id.id].name, bill.name, bill.partner_id.name,
+      false, -- partner_country, below
+      bill.currency_id.name, bill.invoice_date, bill.invoice_date_due,
+      bill.amount_total, bill.amount_residual,
+    }
+  end
 end
-local vendor_country = lookup.partner_countries(erp, lookup.ids(bills, "partner_id"))
+local vendor_country = lookup.partner_countries(erp, lookup.distinct(vendor_of))
+for i, row in ipairs(rows) do
+  row[5] = ref.countries[vendor_country[vendor_of[i]]]
+end
 task.wait(created)
-
-local rows = {}
-for i, bill in ipairs(bills) do
-  rows[i] = {
-    odoo_move_id = bill.id,
-    company = ref.companies[bill.company_id.id].name,
-    reference = bill.name,
-    partner = bill.partner_id.name,
-    partner_country = ref.countries[vendor_country[bill.partner_id.id]],
-    currency = bill.currency_id.name,
-    invoice_date = bill.invoice_date,
-    due_date = bill.invoice_date_due,
-    amount_total = bill.amount_total,
-    amount_residual = bill.amount_residual,
-  }
-end
 
 local result = db:replace(TABLE, tables.columns[TABLE], rows)
 log.info("loaded " .. TABLE, { rows = result.inserted })

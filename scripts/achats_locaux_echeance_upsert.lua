@@ -36,9 +36,11 @@ local local_bill = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id.country_id", "=", g.country_id } }
 end))
 
-local installments = {}
+-- The installments come page by page (erp:iter) and are kept as
+-- {line id, bill id, due date, residual}; then their bills are read by id.
+local installments, bill_ids = {}, {}
 if local_bill then
-  installments = erp:search_read("account.move.line", {
+  for line in erp:iter("account.move.line", {
     { "parent_state", "=", "posted" },
     { "account_id.account_type", "=", "liability_payable" },
     { "reconciled", "=", false },
@@ -47,37 +49,32 @@ if local_bill then
       { "move_type", "=", "in_invoice" },
       { "payment_state", "in", { "not_paid", "partial" } },
     }, local_bill) },
-  }, fetch.pages({ "move_id", "date_maturity", "amount_residual" }))
+  }, fetch.pages({ "move_id", "date_maturity", "amount_residual" })) do
+    installments[#installments + 1] = { line.id, line.move_id.id, line.date_maturity, line.amount_residual }
+    bill_ids[#bill_ids + 1] = line.move_id.id
+  end
 end
-local bills = lookup.rows_by_id(erp, "account.move", lookup.ids(installments, "move_id"),
+local bills = lookup.rows_by_id(erp, "account.move", lookup.distinct(bill_ids),
   { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
     "amount_total", "amount_residual" })
 task.wait(created)
 
+-- One row an installment, in the table's column order (tables.columns).
 local rows, no_maturity = {}, 0
 for _, line in ipairs(installments) do
-  local bill = bills[line.move_id.id]
+  local line_id, bill_id, date_maturity, residual = line[1], line[2], line[3], line[4]
+  local bill = bills[bill_id]
   local company = ref.companies[bill.company_id.id]
   -- An installment always has a due date in Odoo; should one lack it,
   -- the bill's due date stands in (date_maturity is NOT NULL).
-  local maturity = line.date_maturity or bill.invoice_date_due
+  local maturity = date_maturity or bill.invoice_date_due
   if maturity == nil then
     no_maturity = no_maturity + 1
   else
     rows[#rows + 1] = {
-      odoo_line_id = line.id,
-      odoo_move_id = bill.id,
-      company = company.name,
-      reference = bill.name,
-      partner = bill.partner_id.name,
-      partner_country = ref.countries[company.country_id],
-      currency = bill.currency_id.name,
-      invoice_date = bill.invoice_date,
-      due_date = bill.invoice_date_due,
-      date_maturity = maturity,
-      amount_total = bill.amount_total,
-      amount_residual = bill.amount_residual,
-      line_amount_residual = math.abs(line.amount_residual),
+      line_id, bill.id, company.name, bill.name, bill.partner_id.name, ref.countries[company.country_id],
+      bill.currency_id.name, bill.invoice_date, bill.invoice_date_due, maturity,
+      bill.amount_total, bill.amount_residual, math.abs(residual),
     }
   end
 end

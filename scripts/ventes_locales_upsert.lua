@@ -32,33 +32,25 @@ local home = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id.country_id", "=", g.country_id } }
 end))
 
-local invoices = {}
+-- One row a record, in the table's column order (tables.columns), built
+-- page by page as the invoices arrive.
+local rows = {}
 if home then
-  invoices = erp:search_read("account.move", lookup.all({
+  for invoice in erp:iter("account.move", lookup.all({
     { "move_type", "=", "out_invoice" },
     { "state", "=", "posted" },
     { "payment_state", "in", { "not_paid", "partial" } },
   }, home), fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date",
-    "invoice_date_due", "amount_total", "amount_residual" }))
+    "invoice_date_due", "amount_total", "amount_residual" })) do
+    local company = ref.companies[invoice.company_id.id]
+    rows[#rows + 1] = {
+      invoice.id, company.name, invoice.name, invoice.partner_id.name, ref.countries[company.country_id],
+      invoice.currency_id.name, invoice.invoice_date, invoice.invoice_date_due,
+      invoice.amount_total, invoice.amount_residual,
+    }
+  end
 end
 task.wait(created)
-
-local rows = {}
-for i, invoice in ipairs(invoices) do
-  local company = ref.companies[invoice.company_id.id]
-  rows[i] = {
-    odoo_move_id = invoice.id,
-    company = company.name,
-    reference = invoice.name,
-    partner = invoice.partner_id.name,
-    partner_country = ref.countries[company.country_id],
-    currency = invoice.currency_id.name,
-    invoice_date = invoice.invoice_date,
-    due_date = invoice.invoice_date_due,
-    amount_total = invoice.amount_total,
-    amount_residual = invoice.amount_residual,
-  }
-end
 
 local result = db:replace(TABLE, tables.columns[TABLE], rows)
 log.info("loaded " .. TABLE, { rows = result.inserted })

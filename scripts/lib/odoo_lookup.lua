@@ -7,7 +7,7 @@
 --   ref.countries[id]  --> "MA"      (ISO code)
 --   ref.groups         --> {{country_id = 1, company_ids = {1, 3}}, ...}  companies by country
 --   local domain = lookup.either(lookup.map(ref.groups, function(g) return {...} end))
---   local countries = lookup.partner_countries(erp, lookup.ids(moves, "partner_id"))
+--   local countries = lookup.partner_countries(erp, lookup.distinct(partner_ids))
 --   countries[partner id] --> country id (nil: none)
 --
 -- Companies and countries are read once per run and shared by every job of
@@ -93,17 +93,18 @@ function M.all(...)
   return out
 end
 
--- ids returns the distinct ids of a many2one field of rows (nil skipped).
-function M.ids(rows, field)
-  local seen, ids = {}, {}
-  for _, row in ipairs(rows) do
-    local id = id_of(row[field])
-    if id and not seen[id] then
-      seen[id] = true
-      ids[#ids + 1] = id
+-- distinct returns the values of list once each, in their first order (nil
+-- skipped).
+function M.distinct(list)
+  local seen, out = {}, {}
+  for i = 1, #list do
+    local v = list[i]
+    if v ~= nil and not seen[v] then
+      seen[v] = true
+      out[#out + 1] = v
     end
   end
-  return ids
+  return out
 end
 
 -- partner_countries returns the country id of the partners with those ids
