@@ -21,11 +21,15 @@ test: vet
 demo: build
 	./$(BIN) demo
 
-# Micro-benchmarks beside the code, then the whole-run figures.
+# Micro-benchmarks beside the code, then the whole-run figures: the demo's,
+# then etlhost against the Python baseline (../shared/baseline; etlhost alone
+# without it) on one simulator and one PostgreSQL, at 20000 and 200000 moves.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./host/
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./luabind/pg/ ./luabind/odoo/
 	./$(BIN) demo --bench
+	./$(BIN) bench
+	./$(BIN) bench --moves 200000 --rounds 3
 
 fmt:
 	gofmt -l -w .
