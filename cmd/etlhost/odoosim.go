@@ -52,7 +52,7 @@ Examples:
    ETLHOST_ODOO_PASSWORD=admin etlhost run scripts/*.lua
 
    # a single-worker Odoo across a network
-   etlhost odoo-sim --workers 1 --latency 50ms --cost-call 2ms --cost-examine 5us --cost-read 100us
+   etlhost odoo-sim --workers 1 --latency 50ms --cost-call 2ms --cost-examine 2us --cost-read 100us
    curl -s http://127.0.0.1:8069/sim/stats`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageErr("%v", err) },
 		Flags: []cli.Flag{

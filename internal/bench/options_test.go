@@ -122,7 +122,7 @@ func TestDefaultBaselineDir(t *testing.T) {
 func TestSimArgs(t *testing.T) {
 	o := NewOptions()
 	got := strings.Join(simArgs("127.0.0.1:9", &o, true), " ")
-	want := "odoo-sim --addr 127.0.0.1:9 --moves 20000 --seed 1 --latency 50ms --workers 1 --cost-call 2ms --cost-examine 5µs --cost-read 100µs"
+	want := "odoo-sim --addr 127.0.0.1:9 --moves 20000 --seed 1 --latency 50ms --workers 1 --cost-call 2ms --cost-examine 2µs --cost-read 100µs"
 	if got != want {
 		t.Errorf("measured simulator:\n got %s\nwant %s", got, want)
 	}
