@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/etlhost/etlhost/odoo"
 )
 
 // Config is etlhost's configuration: a TOML file (etlhost.toml) plus
@@ -109,7 +110,11 @@ type PostgresConn struct {
 }
 
 // OdooConn is one named Odoo connection. Password and APIKey hold resolved
-// secrets: never print them.
+// secrets: never print them. LoadConfig checks it with odoo.Config.Validate
+// (see OdooConfig), which holds the rules: with transport "xmlrpc" (the
+// default) url, db, user and a password (or an API key in its place) are
+// required; with "json2" (Odoo 19+) url and an API key, db being optional
+// and a password alone refused.
 type OdooConn struct {
 	URL         string   `toml:"url"`
 	DB          string   `toml:"db"`
@@ -122,6 +127,13 @@ type OdooConn struct {
 	MaxInFlight int      `toml:"max_in_flight"`
 	Timeout     Duration `toml:"timeout"`
 	Retries     int      `toml:"retries"`
+}
+
+// OdooConfig is the client configuration of the connection, as LoadConfig
+// validated it: the host hands exactly this to the odoo module.
+func (c OdooConn) OdooConfig() odoo.Config {
+	return odoo.Config{URL: c.URL, DB: c.DB, User: c.User, Password: c.Password, APIKey: c.APIKey,
+		Transport: c.Transport, MaxInFlight: c.MaxInFlight, Timeout: c.Timeout.Duration, Retries: c.Retries}
 }
 
 // Duration is a time.Duration written as "90s", "10m" or "1h30m".
@@ -142,7 +154,13 @@ type ConfigError struct {
 	Path string // the file, or "environment"
 	Key  string // e.g. postgres.warehouse.dsn_env
 	Msg  string
+	// Err is the error Msg comes from, when another package found the
+	// problem (an *odoo.ConfigError for an [odoo.NAME] section), for
+	// errors.As.
+	Err error
 }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 func (e *ConfigError) Error() string {
 	where := e.Path
@@ -263,29 +281,22 @@ func (cfg *Config) resolve(getenv func(string) string) error {
 				return &ConfigError{Path: where, Key: key + ".api_key_env", Msg: fmt.Sprintf("environment variable %s is not set", c.APIKeyEnv)}
 			}
 		}
-		u, err := url.Parse(c.URL)
-		if c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &ConfigError{Path: where, Key: key + ".url", Msg: "expected an http:// or https:// URL"}
+		c.Transport = strings.ToLower(c.Transport)
+		if c.Transport == "" {
+			c.Transport = odoo.TransportXMLRPC
 		}
-		if c.DB == "" {
-			return &ConfigError{Path: where, Key: key + ".db", Msg: "missing database name"}
-		}
-		switch strings.ToLower(c.Transport) {
-		case "", "xmlrpc":
-			c.Transport = "xmlrpc"
-			if c.User == "" {
-				return &ConfigError{Path: where, Key: key + ".user", Msg: "missing login"}
+		// odoo.Config.Validate holds the rules of a connection: no second
+		// copy of them here, only the key each problem concerns.
+		if err := c.OdooConfig().Validate(); err != nil {
+			ce := &ConfigError{Path: where, Key: key, Msg: err.Error(), Err: err}
+			var oe *odoo.ConfigError
+			if errors.As(err, &oe) {
+				ce.Msg = oe.Msg
+				if oe.Field != "" {
+					ce.Key = key + "." + oe.Field
+				}
 			}
-			if c.Password == "" && c.APIKey == "" {
-				return &ConfigError{Path: where, Key: key + ".password_env", Msg: "no password or API key"}
-			}
-		case "json2":
-			c.Transport = "json2"
-			if c.APIKey == "" {
-				return &ConfigError{Path: where, Key: key + ".api_key_env", Msg: "JSON-2 needs an API key"}
-			}
-		default:
-			return &ConfigError{Path: where, Key: key + ".transport", Msg: fmt.Sprintf("unknown transport %q (xmlrpc or json2)", c.Transport)}
+			return ce
 		}
 		if c.MaxInFlight < 0 || c.Retries < 0 {
 			return &ConfigError{Path: where, Key: key, Msg: "max_in_flight and retries cannot be negative"}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/etlhost/etlhost/odoo"
 )
 
 func TestLoadConfigComplete(t *testing.T) {
@@ -73,7 +75,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 func TestLoadConfigErrors(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"SET": "postgres://u:hunter2@h/d", "PW": "hunter2"}
-	odoo := "[odoo.default]\nurl = \"https://erp\"\ndb = \"prod\"\nuser = \"u\"\npassword_env = \"PW\"\n"
+	section := "[odoo.default]\nurl = \"https://erp\"\ndb = \"prod\"\nuser = \"u\"\npassword_env = \"PW\"\n"
 	cases := []struct{ name, toml, want string }{
 		{"syntax", "[run\njobs = 1", "to end table name"},
 		{"unknown key", "[run]\njbos = 2\n", "run.jbos: unknown key"},
@@ -84,13 +86,17 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"dsn and dsn_env", "[postgres.w]\ndsn = \"x\"\ndsn_env = \"SET\"\n", "postgres.w: give dsn or dsn_env, not both"},
 		{"unset dsn_env", "[postgres.w]\ndsn_env = \"NOT_SET\"\n", "postgres.w.dsn_env: environment variable NOT_SET is not set"},
 		{"no dsn", "[postgres.w]\nmax_conns = 2\n", "postgres.w: no dsn"},
-		{"bad url", strings.Replace(odoo, "https://erp", "erp.example.com", 1), "odoo.default.url: expected an http:// or https:// URL"},
-		{"no db", strings.Replace(odoo, "db = \"prod\"\n", "", 1), "odoo.default.db: missing database name"},
-		{"no user", strings.Replace(odoo, "user = \"u\"\n", "", 1), "odoo.default.user: missing login"},
-		{"unset password_env", strings.Replace(odoo, "\"PW\"", "\"NOPE\"", 1), "odoo.default.password_env: environment variable NOPE is not set"},
-		{"json2 without key", odoo + "transport = \"json2\"\n", "odoo.default.api_key_env: JSON-2 needs an API key"},
-		{"bad transport", odoo + "transport = \"soap\"\n", "unknown transport \"soap\""},
-		{"negative in flight", odoo + "max_in_flight = -1\n", "cannot be negative"},
+		// The [odoo.NAME] rules are odoo.Config.Validate's; the host names the key.
+		{"bad url", strings.Replace(section, "https://erp", "erp.example.com", 1), `odoo.default.url: url "erp.example.com" is not an http(s) URL`},
+		{"credentials in url", strings.Replace(section, "https://erp", "https://u:hunter2@erp", 1), "odoo.default.url: url must not carry credentials"},
+		{"no db", strings.Replace(section, "db = \"prod\"\n", "", 1), "odoo.default.db: db is required for xmlrpc"},
+		{"no user", strings.Replace(section, "user = \"u\"\n", "", 1), "odoo.default.user: user is required for xmlrpc"},
+		{"no password", strings.Replace(section, "password_env = \"PW\"\n", "", 1), "odoo.default.password: password (or api_key) is required"},
+		{"unset password_env", strings.Replace(section, "\"PW\"", "\"NOPE\"", 1), "odoo.default.password_env: environment variable NOPE is not set"},
+		{"json2 with only a password", section + "transport = \"json2\"\n", "odoo.default.api_key: api_key is required for json2, which does not take a password: use an API key"},
+		{"json2 without a key", strings.Replace(section, "password_env = \"PW\"\n", "", 1) + "transport = \"json2\"\n", "odoo.default.api_key: api_key is required for json2: use an API key"},
+		{"bad transport", section + "transport = \"soap\"\n", `odoo.default.transport: transport "soap" is not one of xmlrpc, json2`},
+		{"negative in flight", section + "max_in_flight = -1\n", "cannot be negative"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +120,82 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.toml"), os.Getenv); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestLoadConfigOdooRules checks that an [odoo.NAME] section, or the
+// ETLHOST_ODOO_* variables, are held to odoo.Config.Validate's rules, the
+// error naming the key and unwrapping to the *odoo.ConfigError.
+func TestLoadConfigOdooRules(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"PW": "hunter2", "KEY": "key-hunter2"}
+	cases := []struct {
+		name string
+		toml string            // the file ("" reads none)
+		env  map[string]string // added to env
+		key  string            // the key the error names ("": no error)
+		want string            // in the message
+	}{
+		{name: "xmlrpc", toml: "[odoo.default]\nurl = \"https://erp\"\ndb = \"prod\"\nuser = \"u\"\npassword_env = \"PW\"\n"},
+		{name: "xmlrpc with an api key", toml: "[odoo.default]\nurl = \"https://erp\"\ndb = \"prod\"\nuser = \"u\"\napi_key_env = \"KEY\"\n"},
+		{name: "json2 with an api key", toml: "[odoo.v19]\nurl = \"https://erp\"\ndb = \"prod\"\ntransport = \"json2\"\napi_key_env = \"KEY\"\n"},
+		{name: "json2 without db", toml: "[odoo.v19]\nurl = \"https://erp\"\ntransport = \"JSON2\"\napi_key = \"k\"\n"},
+		{
+			name: "json2 with only a password", toml: "[odoo.v19]\nurl = \"https://erp\"\ndb = \"prod\"\nuser = \"u\"\ntransport = \"json2\"\npassword_env = \"PW\"\n",
+			key: "odoo.v19.api_key", want: "use an API key",
+		},
+		{
+			name: "json2 with only a password in the file", toml: "[odoo.v19]\nurl = \"https://erp\"\ntransport = \"json2\"\npassword = \"hunter2\"\n",
+			key: "odoo.v19.api_key", want: "does not take a password: use an API key",
+		},
+		{
+			name: "json2 with only a password in the environment",
+			env: map[string]string{"ETLHOST_ODOO_URL": "http://127.0.0.1:8069", "ETLHOST_ODOO_DB": "demo", "ETLHOST_ODOO_USER": "admin",
+				"ETLHOST_ODOO_PASSWORD": "hunter2", "ETLHOST_ODOO_TRANSPORT": "json2"},
+			key: "odoo.default.api_key", want: "use an API key",
+		},
+		{
+			name: "json2 with an api key in the environment",
+			env:  map[string]string{"ETLHOST_ODOO_URL": "http://127.0.0.1:8069", "ETLHOST_ODOO_API_KEY": "key-hunter2", "ETLHOST_ODOO_TRANSPORT": "json2"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := ""
+			if tc.toml != "" {
+				p = filepath.Join(t.TempDir(), "etlhost.toml")
+				if err := os.WriteFile(p, []byte(tc.toml), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			getenv := func(k string) string {
+				if v, ok := tc.env[k]; ok {
+					return v
+				}
+				return env[k]
+			}
+			cfg, err := LoadConfig(p, getenv)
+			if tc.key == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				for name, c := range cfg.Odoo {
+					if err := c.OdooConfig().Validate(); err != nil {
+						t.Errorf("odoo.%s loaded, yet its odoo.Config is refused: %v", name, err)
+					}
+				}
+				return
+			}
+			var ce *ConfigError
+			var oe *odoo.ConfigError
+			if !errors.As(err, &ce) || ce.Key != tc.key || !strings.Contains(ce.Msg, tc.want) || !errors.As(err, &oe) {
+				t.Fatalf("error %v, want a ConfigError for key %s saying %q, wrapping an *odoo.ConfigError", err, tc.key, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows a secret", err)
+			}
+		})
 	}
 }
 

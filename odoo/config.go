@@ -1,7 +1,6 @@
 package odoo
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -38,7 +37,8 @@ type Config struct {
 	// User is the login. Required for XML-RPC.
 	User string
 	// Password is the user's password or an API key (Odoo 14+ accepts an API
-	// key wherever a password goes). Secret.
+	// key wherever a password goes), for XML-RPC. JSON-2 does not use it: a
+	// json2 Config with a Password and no APIKey is refused. Secret.
 	Password string
 	// APIKey is the bearer key for JSON-2 (Odoo 19+). With XML-RPC it is
 	// used as the password when Password is empty. Secret.
@@ -69,8 +69,13 @@ type Config struct {
 	RetryBackoff time.Duration
 }
 
-// secret returns the credential sent in place of a password.
+// secret returns the credential the transport sends: with JSON-2 the API
+// key (its bearer token: JSON-2 takes no password), with XML-RPC the
+// password, or the API key in its place.
 func (c Config) secret() string {
+	if c.Transport == TransportJSON2 {
+		return c.APIKey
+	}
 	if c.Password != "" {
 		return c.Password
 	}
@@ -103,35 +108,62 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports the first problem of the configuration, naming the field.
+// ConfigError is a problem of a Config, reported by Validate (and so by
+// New). Field names the field as a configuration file spells it: url, db,
+// user, password, api_key or transport, so that a caller that read the
+// Config from a file can name the key to fix.
+type ConfigError struct {
+	Field string
+	Msg   string // what is wrong; never a secret
+}
+
+func (e *ConfigError) Error() string { return "odoo config: " + e.Msg }
+
+// Validate reports the first problem of the configuration as a
+// *ConfigError naming the field. It holds every rule a Config must follow;
+// callers that build a Config (the host, from its config file) rely on it
+// instead of checking again:
+//
+//   - url: required, http or https, with a host and without credentials;
+//   - xmlrpc (the default): db and user required, and a password or, in
+//     its place, an API key;
+//   - json2: an API key is required and a password is refused in its place,
+//     since JSON-2 authenticates with a bearer API key only (Odoo 19); db
+//     is optional (sent as X-Odoo-Database when set), and so is user.
 func (c Config) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
 	if c.URL == "" {
-		return errors.New("odoo config: url is required")
+		return bad("url", "url is required")
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("odoo config: url %q is not an http(s) URL", redactURL(c.URL))
+		return bad("url", "url %q is not an http(s) URL", redactURL(c.URL))
 	}
 	if u.User != nil {
-		return errors.New("odoo config: url must not carry credentials; use user and password")
+		return bad("url", "url must not carry credentials; use user and password")
 	}
 	switch c.Transport {
 	case "", TransportXMLRPC:
 		if c.DB == "" {
-			return errors.New("odoo config: db is required for xmlrpc")
+			return bad("db", "db is required for xmlrpc")
 		}
 		if c.User == "" {
-			return errors.New("odoo config: user is required for xmlrpc")
+			return bad("user", "user is required for xmlrpc")
 		}
-		if c.secret() == "" {
-			return errors.New("odoo config: password (or api_key) is required")
+		if c.Password == "" && c.APIKey == "" {
+			return bad("password", "password (or api_key) is required")
 		}
 	case TransportJSON2:
-		if c.APIKey == "" && c.Password == "" {
-			return errors.New("odoo config: api_key is required for json2")
+		if c.APIKey == "" && c.Password != "" {
+			return bad("api_key", "api_key is required for json2, which does not take a password: use an API key (Odoo 19 JSON-2 authenticates with a bearer API key only)")
+		}
+		if c.APIKey == "" {
+			return bad("api_key", "api_key is required for json2: use an API key")
 		}
 	default:
-		return fmt.Errorf("odoo config: transport %q is not one of xmlrpc, json2", c.Transport)
+		return bad("transport", "transport %q is not one of xmlrpc, json2", c.Transport)
 	}
 	return nil
 }
@@ -187,20 +219,4 @@ func redactURL(s string) string {
 		return "[unparsable url]"
 	}
 	return u.Redacted()
-}
-
-// ConfigFromEnv builds the default connection from ETLHOST_ODOO_URL,
-// ETLHOST_ODOO_DB, ETLHOST_ODOO_USER, ETLHOST_ODOO_PASSWORD,
-// ETLHOST_ODOO_API_KEY and ETLHOST_ODOO_TRANSPORT. ok is false when
-// ETLHOST_ODOO_URL is unset. getenv is os.Getenv in production.
-func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool) {
-	cfg = Config{
-		URL:       getenv("ETLHOST_ODOO_URL"),
-		DB:        getenv("ETLHOST_ODOO_DB"),
-		User:      getenv("ETLHOST_ODOO_USER"),
-		Password:  getenv("ETLHOST_ODOO_PASSWORD"),
-		APIKey:    getenv("ETLHOST_ODOO_API_KEY"),
-		Transport: getenv("ETLHOST_ODOO_TRANSPORT"),
-	}
-	return cfg, cfg.URL != ""
 }

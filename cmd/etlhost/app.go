@@ -224,7 +224,7 @@ func (a *App) checkCommand() *cli.Command {
 				return usageErr("check: no script given")
 			}
 			bad := 0
-			keys := headerKeys(c.Bool("odoo-writes"))
+			keys := headerKeys()
 			for _, p := range c.Args().Slice() {
 				if _, err := host.LoadScript(p, keys); err != nil {
 					fmt.Fprintln(a.Stdout, err)

@@ -18,7 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etlhost/etlhost/host"
-	"github.com/etlhost/etlhost/internal/pgtest"
+	"github.com/etlhost/etlhost/internal/pgcluster"
 	"github.com/etlhost/etlhost/odoo/odoosim"
 )
 
@@ -132,11 +132,11 @@ func (a *App) startDemo(ctx context.Context, moves int, seed int64, latency time
 	interrupted := func() error {
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("demo: %v", context.Cause(ctx))}
 	}
-	pgtest.CleanStale()
+	pgcluster.CleanStale()
 	start := time.Now()
-	dsn, stop, err := pgtest.StartCluster("")
+	dsn, stop, err := pgcluster.Start("")
 	if err != nil {
-		return nil, &exitError{code: ExitFailed, err: fmt.Errorf("demo: cannot start PostgreSQL: %w\n%s", err, pgtest.InstallHint)}
+		return nil, &exitError{code: ExitFailed, err: fmt.Errorf("demo: cannot start PostgreSQL: %w\n%s", err, pgcluster.InstallHint)}
 	}
 	env := &demoEnv{dsn: dsn, stopPG: stop}
 	fmt.Fprintf(a.Stderr, "demo: PostgreSQL started in %v (throwaway cluster in %s)\n",
@@ -157,7 +157,7 @@ func (a *App) startDemo(ctx context.Context, moves int, seed int64, latency time
 	return env, nil
 }
 
-// clusterDir is the socket directory of a pgtest DSN, which is also the
+// clusterDir is the socket directory of a pgcluster DSN, which is also the
 // cluster's directory: "host=/tmp/etlhost-pg-123 port=5432 ...".
 func clusterDir(dsn string) string {
 	for _, f := range strings.Fields(dsn) {

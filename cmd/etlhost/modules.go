@@ -20,8 +20,7 @@ func (a *App) modules(cfg *host.Config, odooWrites bool) ([]luabind.Module, func
 	pgm := pg.New(conns)
 	odooConns := map[string]odoo.Config{}
 	for name, c := range cfg.Odoo {
-		odooConns[name] = odoo.Config{URL: c.URL, DB: c.DB, User: c.User, Password: c.Password, APIKey: c.APIKey,
-			Transport: c.Transport, MaxInFlight: c.MaxInFlight, Timeout: c.Timeout.Duration, Retries: c.Retries}
+		odooConns[name] = c.OdooConfig() // the Config LoadConfig validated
 	}
 	om := odoomod.New(odooConns, odoomod.Options{WriteAll: odooWrites})
 	mods := append(a.baseModules(), pgm, om)
@@ -32,7 +31,7 @@ func (a *App) modules(cfg *host.Config, odooWrites bool) ([]luabind.Module, func
 }
 
 // headerKeys lists the header keys the modules read, for `check`.
-func headerKeys(bool) []string {
+func headerKeys() []string {
 	var keys []string
 	for _, m := range []luabind.Module{odoomod.New(nil, odoomod.Options{}), pg.New(nil)} {
 		if hk, ok := m.(luabind.HeaderKeys); ok {

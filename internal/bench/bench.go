@@ -15,7 +15,7 @@
 //
 // The simulator runs as `etlhost odoo-sim` in a process of its own, so the
 // CPU it spends serving is not the client's; PostgreSQL is a throwaway
-// cluster (internal/pgtest) with a database for each side.
+// cluster (internal/pgcluster) with a database for each side.
 //
 // Without the baseline (a clone of the repository alone has no
 // ../shared/baseline) or without /usr/bin/python3 and psycopg2, etlhost
@@ -38,7 +38,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/etlhost/etlhost/internal/pgtest"
+	"github.com/etlhost/etlhost/internal/pgcluster"
 )
 
 // Database names of the two sides, in the one cluster.
@@ -121,18 +121,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer os.RemoveAll(work)
 
 	// PostgreSQL, a database per side.
-	pgtest.CleanStale()
+	pgcluster.CleanStale()
 	start := time.Now()
-	dsn, stopPG, err := pgtest.StartCluster("")
+	dsn, stopPG, err := pgcluster.Start("")
 	if err != nil {
-		return nil, fmt.Errorf("cannot start PostgreSQL: %w\n%s", err, pgtest.InstallHint)
+		return nil, fmt.Errorf("cannot start PostgreSQL: %w\n%s", err, pgcluster.InstallHint)
 	}
 	defer func() {
 		if err := stopPG(); err != nil {
 			logf("stopping PostgreSQL: %v", err)
 		}
 	}()
-	dsns := map[string]string{SideBaseline: withDatabase(dsn, baselineDB), SideEtlhost: withDatabase(dsn, etlhostDB)}
+	dsns := map[string]string{SideBaseline: pgcluster.WithDatabase(dsn, baselineDB), SideEtlhost: pgcluster.WithDatabase(dsn, etlhostDB)}
 	var schema string
 	if res.SideBySide {
 		b, err := os.ReadFile(filepath.Join(o.Baseline, "schema.sql"))
@@ -315,7 +315,7 @@ func setupDatabases(ctx context.Context, dsn string, dbs []string, schema string
 	if schema == "" {
 		return version, nil
 	}
-	bc, err := pgx.Connect(ctx, withDatabase(dsn, baselineDB))
+	bc, err := pgx.Connect(ctx, pgcluster.WithDatabase(dsn, baselineDB))
 	if err != nil {
 		return "", fmt.Errorf("connect to database %s: %w", baselineDB, err)
 	}
@@ -325,12 +325,6 @@ func setupDatabases(ctx context.Context, dsn string, dbs []string, schema string
 		return "", fmt.Errorf("apply the baseline's schema.sql: %w", err)
 	}
 	return version, nil
-}
-
-// withDatabase points a keyword/value DSN (pgtest's) at database db: the
-// last dbname wins, in libpq as in pgx.
-func withDatabase(dsn, db string) string {
-	return dsn + " dbname=" + db
 }
 
 // probePython checks that python can run the baseline (psycopg2 imports)

@@ -167,7 +167,7 @@ func launchSim(ctx context.Context, exe string, args []string) (*simProcess, err
 	go func() {
 		// The parent-death signal fires when the thread that forked the
 		// child exits: keep this goroutine on its thread, blocked in Wait,
-		// for the server's lifetime (as pgtest does for postgres).
+		// for the server's lifetime (as pgcluster does for postgres).
 		runtime.LockOSThread()
 		if err := cmd.Start(); err != nil {
 			started <- err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/etlhost/etlhost/internal/history"
+	"github.com/etlhost/etlhost/internal/pgcluster"
 	"github.com/etlhost/etlhost/internal/pgtest"
 )
 
@@ -183,7 +184,7 @@ func TestOpenKeepsThePassword(t *testing.T) {
 // The CLI records each run after it ends and reads the history back for
 // `etlhost history`.
 func ExampleStore_Record() {
-	dsn, stop, err := pgtest.StartCluster("") // a throwaway server
+	dsn, stop, err := pgcluster.Start("") // a throwaway server
 	if err != nil {
 		fmt.Println(err)
 		return

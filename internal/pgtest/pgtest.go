@@ -4,11 +4,11 @@
 //
 // The server is the one named by ETLHOST_TEST_PG_DSN when that is set (its
 // user must be allowed to CREATE DATABASE; PostgreSQL 13 or newer, for DROP
-// DATABASE ... WITH (FORCE)). Otherwise pgtest starts a throwaway cluster,
-// once per test binary, from the system's initdb and postgres (PATH, then
-// /usr/lib/postgresql/*/bin), in a temporary directory, listening only on a
-// Unix socket there, with fsync off. As root it runs the server as the
-// unprivileged user etlhost-pgtest (created when missing).
+// DATABASE ... WITH (FORCE)). Otherwise pgtest starts a throwaway cluster
+// (internal/pgcluster), once per test binary, from the system's initdb and
+// postgres (PATH, then /usr/lib/postgresql/*/bin), in a temporary directory,
+// listening only on a Unix socket there, with fsync off. As root it runs the
+// server as the unprivileged user etlhost-pgtest (created when missing).
 //
 // When no server can be had, tests fail (they do not skip) with a message
 // saying what to install: a green run means the database code really ran.
@@ -20,6 +20,9 @@
 //
 // Without it the server still dies with the test binary (parent-death
 // signal), and the next run removes the leftover directory.
+//
+// pgtest imports package testing: only tests may import it. Code that ships
+// in the etlhost binary (the demo, the bench command) uses pgcluster.
 package pgtest
 
 import (
@@ -27,7 +30,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -36,6 +38,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/etlhost/etlhost/internal/pgcluster"
 )
 
 // EnvDSN names the environment variable that points tests at an existing
@@ -56,8 +60,8 @@ func server() (string, *pgxpool.Pool, error) {
 		if dsn := os.Getenv(EnvDSN); dsn != "" {
 			baseDSN = dsn
 		} else {
-			CleanStale()
-			dsn, stop, err := StartCluster("")
+			pgcluster.CleanStale()
+			dsn, stop, err := pgcluster.Start("")
 			if err != nil {
 				initErr = err
 				return
@@ -93,7 +97,7 @@ func DSN(t testing.TB) string {
 	t.Helper()
 	base, pool, err := server()
 	if err != nil {
-		t.Fatalf("pgtest: no PostgreSQL for tests: %v\n%s", err, InstallHint)
+		t.Fatalf("pgtest: no PostgreSQL for tests: %v\n%s", err, pgcluster.InstallHint)
 	}
 	name := dbName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -108,7 +112,7 @@ func DSN(t testing.TB) string {
 			t.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
-	return withDatabase(base, name)
+	return pgcluster.WithDatabase(base, name)
 }
 
 // dbName makes a database name from the test's name (for whoever looks at
@@ -128,18 +132,6 @@ func dbName(test string) string {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	return "t_" + b.String() + "_" + hex.EncodeToString(rnd[:])
-}
-
-// withDatabase returns dsn pointing at database name, for both URL and
-// keyword/value DSNs (in the latter the last dbname wins).
-func withDatabase(dsn, name string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if u, err := url.Parse(dsn); err == nil {
-			u.Path = "/" + name
-			return u.String()
-		}
-	}
-	return dsn + " dbname=" + name
 }
 
 // Stop stops the throwaway cluster, if one was started, and removes its

@@ -16,10 +16,8 @@ package luaconv
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"time"
 
@@ -256,18 +254,3 @@ func ArrayLen(t *lua.LTable) (int, bool) {
 	})
 	return n, ok && count == n
 }
-
-// StringKeys returns the string keys of t in sorted order (for stable output).
-func StringKeys(t *lua.LTable) []string {
-	var keys []string
-	t.ForEach(func(k, _ lua.LValue) {
-		if s, ok := k.(lua.LString); ok {
-			keys = append(keys, string(s))
-		}
-	})
-	sort.Strings(keys)
-	return keys
-}
-
-// ErrNotTable is returned by helpers that expected a table.
-var ErrNotTable = errors.New("table expected")

@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/etlhost/etlhost/internal/pgtest"
+	"github.com/etlhost/etlhost/internal/pgcluster"
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luatest"
 	"github.com/etlhost/etlhost/luabind/pg"
@@ -16,7 +16,7 @@ import (
 // with the script's Env, closes the Env when the script ends and the
 // Module when the run ends.
 func ExampleNew() {
-	dsn, stop, err := pgtest.StartCluster("") // a throwaway server
+	dsn, stop, err := pgcluster.Start("") // a throwaway server
 	if err != nil {
 		fmt.Println(err)
 		return

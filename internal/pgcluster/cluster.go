@@ -1,10 +1,23 @@
-package pgtest
+// Package pgcluster starts and stops throwaway PostgreSQL clusters: the
+// system's initdb and postgres (PATH, then /usr/lib/postgresql/*/bin) run in
+// a temporary directory, listening only on a Unix socket there, with
+// durability turned off (fsync=off). As root the server runs as the
+// unprivileged user etlhost-pgtest (created when missing). A server dies
+// with the process that started it (parent-death signal), and CleanStale
+// removes the directories such dead runs leave behind.
+//
+// It is for tests, demos and benchmarks, never for data anyone keeps:
+// `etlhost demo` and `etlhost bench` use it directly, and the test helpers
+// of internal/pgtest build on it. It must not import package testing
+// (directly or not), so that the release binary does not link it.
+package pgcluster
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -75,22 +88,22 @@ func BinDir() (string, error) {
 	return "", ErrNoPostgres
 }
 
-// StartCluster starts a throwaway PostgreSQL cluster in dir (a new temporary
+// Start starts a throwaway PostgreSQL cluster in dir (a new temporary
 // directory when dir is ""), listening only on a Unix socket in that
 // directory, with durability turned off for speed (fsync=off): it is for
 // tests and demos, never for data anyone keeps. When dir already holds a
-// cluster made by an earlier StartCluster, it is started again as it is.
+// cluster made by an earlier Start, it is started again as it is.
 //
 // It returns a DSN for the superuser "postgres" on database "postgres"
 // (trust authentication: the socket directory is the access control), and
-// stop, which shuts the server down and, when StartCluster made the
+// stop, which shuts the server down and, when Start made the
 // directory, removes it.
 //
 // The server is started directly (not through pg_ctl) with the kernel's
 // parent-death signal set, so it dies with the process that started it even
 // when that process is killed; stale directories of such runs are removed
 // by CleanStale.
-func StartCluster(dir string) (dsn string, stop func() error, err error) {
+func Start(dir string) (dsn string, stop func() error, err error) {
 	bin, err := BinDir()
 	if err != nil {
 		return "", nil, err
@@ -243,6 +256,19 @@ func StartCluster(dir string) (dsn string, stop func() error, err error) {
 			return "", nil, fmt.Errorf("postgres did not accept connections within 60s: %w\n%s", err, tail(log, 2000))
 		}
 	}
+}
+
+// WithDatabase returns dsn pointing at database name, for both URL and
+// keyword/value DSNs (in the latter the last dbname wins, in libpq as in
+// pgx). Start's DSNs are keyword/value.
+func WithDatabase(dsn, name string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			u.Path = "/" + name
+			return u.String()
+		}
+	}
+	return dsn + " dbname=" + name
 }
 
 // CleanStale removes the cluster directories under the temporary directory
