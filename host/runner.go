@@ -16,6 +16,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 )
@@ -48,19 +49,30 @@ func (e *MemoryError) Error() string {
 	return fmt.Sprintf("memory limit: the script used about %s, more than its limit of %s", FormatSize(e.Used), FormatSize(e.Limit))
 }
 
-// RowObserver is implemented by observers that show the rows each script
-// has fetched and loaded so far (running totals).
-type RowObserver interface {
-	ScriptRows(s *Script, fetched, loaded int64)
-}
-
 // Observer hears about a run as it happens. Calls come from the scripts'
 // goroutines, concurrently: implementations synchronise themselves.
 type Observer interface {
 	ScriptStarted(s *Script, at time.Time)
-	ScriptLog(s *Script, line LogLine)
-	ScriptProgress(s *Script, done, total int64)
+	// ScriptEvent hears each event the script's modules emitted, in the
+	// order they were emitted.
+	ScriptEvent(s *Script, e Event)
 	ScriptFinished(r *Result)
+}
+
+// Event is one event of a script (see package event), stamped by the host.
+type Event struct {
+	Time time.Time
+	event.Event
+	// RowsFetched and RowsLoaded are the script's running totals, this
+	// event included.
+	RowsFetched, RowsLoaded int64
+}
+
+// Line is the event as a log line (see event.Line); ok is false for the
+// events that have none (progress, rows).
+func (e Event) Line() (LogLine, bool) {
+	level, msg, fields, ok := event.Line(e.Event)
+	return LogLine{Time: e.Time, Level: level, Msg: msg, Fields: fields}, ok
 }
 
 // Runner runs scripts. The zero value needs at least nothing: defaults apply.
@@ -211,8 +223,8 @@ func (r *Runner) openLib() (*libLoader, error) {
 	return newLibLoader(r.LibDir)
 }
 
-// scriptLog is the LogSink of one script: it keeps lines for the result and
-// passes them on to the observer.
+// scriptLog is the event sink of one script: it keeps the lines and totals
+// for the result and passes every event on to the observer.
 type scriptLog struct {
 	r       *Runner
 	s       *Script
@@ -226,38 +238,29 @@ type scriptLog struct {
 	nowFun  func() time.Time
 }
 
-// CountRows implements luabind.RowCounter.
-func (l *scriptLog) CountRows(fetched, loaded int64) {
+// Emit implements luabind.Sink.
+func (l *scriptLog) Emit(ev event.Event) {
+	e := Event{Time: l.nowFun(), Event: ev}
+	line, hasLine := e.Line()
 	l.mu.Lock()
-	l.fetched += fetched
-	l.loaded += loaded
-	f, ld := l.fetched, l.loaded
-	l.mu.Unlock()
-	if ro, ok := l.r.Observer.(RowObserver); ok {
-		ro.ScriptRows(l.s, f, ld)
+	switch x := ev.(type) {
+	case event.Rows:
+		l.fetched += x.Fetched
+		l.loaded += x.Loaded
+	case event.Progress:
+		l.done, l.total = x.Done, x.Total
 	}
-}
-
-func (l *scriptLog) Log(level luabind.Level, msg string, fields map[string]any) {
-	line := LogLine{Time: l.nowFun(), Level: level, Msg: msg, Fields: fields}
-	l.mu.Lock()
-	if len(l.lines) < MaxLogLines {
-		l.lines = append(l.lines, line)
-	} else {
-		l.drops++
+	e.RowsFetched, e.RowsLoaded = l.fetched, l.loaded
+	if hasLine {
+		if len(l.lines) < MaxLogLines {
+			l.lines = append(l.lines, line)
+		} else {
+			l.drops++
+		}
 	}
-	l.mu.Unlock()
-	if l.r.Observer != nil {
-		l.r.Observer.ScriptLog(l.s, line)
-	}
-}
-
-func (l *scriptLog) Progress(done, total int64) {
-	l.mu.Lock()
-	l.done, l.total = done, total
 	l.mu.Unlock()
 	if l.r.Observer != nil {
-		l.r.Observer.ScriptProgress(l.s, done, total)
+		l.r.Observer.ScriptEvent(l.s, e)
 	}
 }
 
@@ -290,7 +293,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 
 	logs := &scriptLog{r: r, s: s, nowFun: r.now}
 	env := &luabind.Env{Ctx: ctx, Script: s.Name, Path: s.Path, Args: r.Args, Header: s.Header,
-		Log: logs, DryRun: r.DryRun, Atomic: r.Atomic}
+		Events: logs, DryRun: r.DryRun, Atomic: r.Atomic}
 	env.Deadline, _ = ctx.Deadline()
 	env.Stop = cancel
 	if r.Observer != nil {

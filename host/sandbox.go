@@ -186,7 +186,7 @@ func (sb *sandbox) print(L *lua.LState) int {
 	for i := 1; i <= n; i++ {
 		parts[i-1] = L.ToStringMeta(L.Get(i)).String()
 	}
-	sb.env.Log.Log(luabind.LevelInfo, strings.Join(parts, "\t"), nil)
+	sb.env.Log(luabind.LevelInfo, strings.Join(parts, "\t"), nil)
 	return 0
 }
 

@@ -65,7 +65,7 @@ func (r *Runner) NewSession(ctx context.Context, name string) (*Session, error) 
 	ctx, cancel := context.WithCancelCause(ctx)
 	s := &Script{Name: name, Path: name, Header: map[string]string{}}
 	env := &luabind.Env{Ctx: ctx, Script: name, Path: name, Args: r.Args, Header: s.Header,
-		Log: &scriptLog{r: r, s: s, nowFun: r.now}, DryRun: r.DryRun, Atomic: r.Atomic, Stop: cancel}
+		Events: &scriptLog{r: r, s: s, nowFun: r.now}, DryRun: r.DryRun, Atomic: r.Atomic, Stop: cancel}
 	sb := &sandbox{env: env, modules: modules, lib: lib}
 	return &Session{name: name, env: env, L: sb.newState(ctx, nil), lib: lib, ctx: ctx, cancel: cancel}, nil
 }

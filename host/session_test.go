@@ -57,13 +57,14 @@ type logObserver struct {
 }
 
 func (o *logObserver) ScriptStarted(*Script, time.Time) {}
-func (o *logObserver) ScriptLog(s *Script, l LogLine) {
-	o.mu.Lock()
-	o.lines = append(o.lines, s.Name+": "+l.Msg)
-	o.mu.Unlock()
+func (o *logObserver) ScriptEvent(s *Script, e Event) {
+	if l, ok := e.Line(); ok {
+		o.mu.Lock()
+		o.lines = append(o.lines, s.Name+": "+l.Msg)
+		o.mu.Unlock()
+	}
 }
-func (o *logObserver) ScriptProgress(*Script, int64, int64) {}
-func (o *logObserver) ScriptFinished(*Result)               {}
+func (o *logObserver) ScriptFinished(*Result) {}
 
 func newTestSession(t *testing.T, ctx context.Context, r *Runner) *Session {
 	t.Helper()

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/event"
 )
 
 // Module is one Lua module that scripts `require`.
@@ -33,27 +35,20 @@ type HeaderKeys interface {
 }
 
 // Level of a log line.
-type Level string
+type Level = event.Level
 
 // Log levels, lowest first.
 const (
-	LevelDebug Level = "debug"
-	LevelInfo  Level = "info"
-	LevelWarn  Level = "warn"
-	LevelError Level = "error"
+	LevelDebug = event.LevelDebug
+	LevelInfo  = event.LevelInfo
+	LevelWarn  = event.LevelWarn
+	LevelError = event.LevelError
 )
 
-// LogSink receives a script's log lines and progress as they happen. The host
-// implements it; it must be safe for concurrent use.
-type LogSink interface {
-	Log(level Level, msg string, fields map[string]any)
-	Progress(done, total int64)
-}
-
-// RowCounter is implemented by log sinks that count the rows a script
-// fetches and loads, for progress displays and reports.
-type RowCounter interface {
-	CountRows(fetched, loaded int64)
+// Sink receives what a script's modules report, as it happens (see package
+// event). The host implements it; it must be safe for concurrent use.
+type Sink interface {
+	Emit(ev event.Event)
 }
 
 // Env is what the host hands the modules for one run of one script.
@@ -70,8 +65,8 @@ type Env struct {
 	Header map[string]string
 	// Deadline is when the script's time runs out (zero: none).
 	Deadline time.Time
-	// Log receives the script's log lines.
-	Log LogSink
+	// Events receives what the modules report (nil: nobody listens).
+	Events Sink
 	// DryRun asks modules that change data to plan instead (ad-hoc fixes):
 	// Odoo writes are not sent, PostgreSQL work is rolled back at the end.
 	DryRun bool
@@ -98,11 +93,24 @@ type Env struct {
 	baton *sync.Mutex
 }
 
+// Emit reports ev to the host. Only binding code emits events: a script can
+// only log (Log).
+func (e *Env) Emit(ev event.Event) {
+	if e.Events != nil {
+		e.Events.Emit(ev)
+	}
+}
+
+// Log reports a log line.
+func (e *Env) Log(level Level, msg string, fields map[string]any) {
+	e.Emit(event.Log{Level: level, Msg: msg, Fields: fields})
+}
+
 // CountRows reports rows the script fetched (from Odoo, from a query) or
 // loaded (COPY, replace) since the last call; the host keeps running totals.
 func (e *Env) CountRows(fetched, loaded int64) {
-	if rc, ok := e.Log.(RowCounter); ok && (fetched != 0 || loaded != 0) {
-		rc.CountRows(fetched, loaded)
+	if fetched != 0 || loaded != 0 {
+		e.Emit(event.Rows{Fetched: fetched, Loaded: loaded})
 	}
 }
 
@@ -208,8 +216,7 @@ func (e *Env) Close() {
 //
 // Once the script has light threads, Block lets the script's other threads
 // run while fn waits: fn must not touch the Lua state (no Lua values read or
-// made). A call that converts Lua values while it waits uses
-// BlockHoldingState.
+// made).
 func (e *Env) Block(fn func(ctx context.Context) error) error {
 	if b := e.baton; b != nil {
 		b.Unlock()
@@ -235,14 +242,6 @@ func (e *Env) WaitFor(done <-chan struct{}) error {
 			return ctx.Err()
 		}
 	})
-}
-
-// BlockHoldingState is Block for calls that read or make Lua values while
-// they wait (a COPY streaming rows out of Lua tables, a query converting
-// rows as they arrive): the script's other light threads do not run Lua
-// code meanwhile, though their own waits go on.
-func (e *Env) BlockHoldingState(fn func(ctx context.Context) error) error {
-	return e.block(fn)
 }
 
 func (e *Env) block(fn func(ctx context.Context) error) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/internal/audit"
 )
@@ -320,16 +321,18 @@ type execObserver struct {
 
 func (o *execObserver) ScriptStarted(*host.Script, time.Time) {}
 
-func (o *execObserver) ScriptLog(_ *host.Script, l host.LogLine) {
-	if o.changes.observe(l) || o.quiet {
+func (o *execObserver) ScriptEvent(_ *host.Script, e host.Event) {
+	if o.changes.observe(e) || o.quiet {
+		return
+	}
+	l, ok := e.Line()
+	if !ok {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	fmt.Fprintf(o.w, "%s %-5s %s%s\n", o.now().Format("15:04:05"), l.Level, l.Msg, formatFields(l.Fields))
 }
-
-func (o *execObserver) ScriptProgress(*host.Script, int64, int64) {}
 
 func (o *execObserver) ScriptFinished(r *host.Result) {
 	o.mu.Lock()
@@ -341,50 +344,50 @@ func (o *execObserver) ScriptFinished(r *host.Result) {
 	fmt.Fprintf(o.w, "%s %s (%s): %s\n", o.now().Format("15:04:05"), r.Status, fmtDuration(r.Duration), r.Error)
 }
 
-// change is one data change a script planned or made, read from its log
-// lines: an Odoo write ("plan: ..." with a method, "sent: ...") or a
-// PostgreSQL statement ("plan: ..." with rows).
+// change is one data change a script planned or made, from the typed
+// events of the bindings (never from log text, which a script can write):
+// an Odoo write or a PostgreSQL statement.
 type change struct {
-	text string // the line without its prefix
+	text string // the event's line without its "plan: "/"sent: " prefix
 	odoo *audit.OdooWrite
 	pg   *audit.Statement
 }
 
 // changeLog collects the changes of one pass (or one REPL input). It is
-// safe for concurrent use: log lines come from the script's threads.
+// safe for concurrent use: events come from the script's threads.
 type changeLog struct {
 	mu        sync.Mutex
 	list      []change
 	committed map[string]bool // PostgreSQL connections whose work committed
 }
 
-// observe records l when it is a change line and reports whether it was
-// one (or a line about the script-wide transaction, which the summary
-// says in its own words).
-func (c *changeLog) observe(l host.LogLine) bool {
-	_, handled := c.record(l)
+// observe records e when it is a change or a step of the script-wide
+// transaction, and reports whether it was (the summary says those in its
+// own words).
+func (c *changeLog) observe(e host.Event) bool {
+	_, handled := c.record(e)
 	return handled
 }
 
 // record is observe that also returns the change recorded (nil for the
-// lines about the script-wide transaction).
-func (c *changeLog) record(l host.LogLine) (*change, bool) {
-	f := l.Fields
+// steps of the script-wide transaction).
+func (c *changeLog) record(e host.Event) (*change, bool) {
 	var ch change
-	switch {
-	case strings.HasPrefix(l.Msg, "sent: "):
-		ch = change{text: strings.TrimPrefix(l.Msg, "sent: "), odoo: odooWrite(f)}
-	case strings.HasPrefix(l.Msg, "plan: ") && f["method"] != nil:
-		ch = change{text: strings.TrimPrefix(l.Msg, "plan: "), odoo: odooWrite(f)}
-	case strings.HasPrefix(l.Msg, "plan: ") && f["rows"] != nil:
-		ch = change{text: strings.TrimPrefix(l.Msg, "plan: "), pg: &audit.Statement{Connection: str(f["connection"]),
-			Statement: strings.TrimPrefix(l.Msg, "plan: "), Rows: num(f["rows"]), Deleted: num(f["deleted"])}}
-	case l.Msg == "plan: committed":
-		c.mu.Lock()
-		c.committed[str(f["connection"])] = true
-		c.mu.Unlock()
-		return nil, true
-	case strings.HasPrefix(l.Msg, "plan: "):
+	switch ev := e.Event.(type) {
+	case event.OdooWrite:
+		_, msg, _, _ := event.Line(ev)
+		_, text, _ := strings.Cut(msg, ": ")
+		ch = change{text: text, odoo: &audit.OdooWrite{Connection: ev.Connection, Model: ev.Model,
+			Method: ev.Method, IDs: ev.IDs, Values: ev.Values, Result: ev.Result, Error: ev.Err}}
+	case event.Statement:
+		ch = change{text: ev.Text, pg: &audit.Statement{Connection: ev.Connection, Statement: ev.Text,
+			Rows: ev.Rows, Deleted: ev.Deleted}}
+	case event.Transaction:
+		if ev.Outcome == event.Committed {
+			c.mu.Lock()
+			c.committed[ev.Connection] = true
+			c.mu.Unlock()
+		}
 		return nil, true
 	default:
 		return nil, false
@@ -395,47 +398,9 @@ func (c *changeLog) record(l host.LogLine) (*change, bool) {
 	return &ch, true
 }
 
-func odooWrite(f map[string]any) *audit.OdooWrite {
-	w := &audit.OdooWrite{Connection: str(f["connection"]), Model: str(f["model"]), Method: str(f["method"]),
-		Values: f["values"], Result: str(f["result"]), Error: str(f["error"])}
-	if ids, ok := f["ids"].([]int64); ok {
-		w.IDs = ids
-	}
-	return w
-}
-
-func str(v any) string {
-	if v == nil {
-		return ""
-	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return fmt.Sprint(v)
-}
-
-func num(v any) int64 {
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int:
-		return int64(n)
-	case float64:
-		return int64(n)
-	}
-	return 0
-}
-
-// records is how many records a write touches: one per created record, the
-// ids of the others.
+// records is how many records a write touches.
 func records(w *audit.OdooWrite) int64 {
-	if w.Method == "create" {
-		if l, ok := w.Values.([]any); ok {
-			return int64(len(l))
-		}
-		return 1
-	}
-	return max(int64(len(w.IDs)), 1)
+	return event.OdooWrite{Method: w.Method, IDs: w.IDs, Values: w.Values}.Records()
 }
 
 // count is the number of changes: Odoo records written plus PostgreSQL

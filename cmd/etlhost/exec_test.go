@@ -227,11 +227,69 @@ connection = "default"
 	if len(r.Statements) != 2 || r.Statements[0].Rows != 2 || r.Statements[1].Rows != 1 || r.Statements[0].Connection != "default" {
 		t.Errorf("statements %+v", r.Statements)
 	}
+	// The record's Odoo writes are the write calls the simulator received.
+	received := map[string]int64{}
+	for _, c := range b.sim.Sim().Stats().ByCall {
+		if c.Model == "res.partner" && (c.Method == "write" || c.Method == "create" || c.Method == "unlink") {
+			received[c.Method] += c.Calls
+		}
+	}
+	audited := map[string]int64{}
+	for _, w := range r.OdooWrites {
+		audited[w.Method]++
+	}
+	if fmt.Sprint(audited) != fmt.Sprint(received) {
+		t.Errorf("audited writes %v, the simulator received %v", audited, received)
+	}
 	rows := pgtest.QueryRows(t, b.dsn, "SELECT command, sha256, status, jsonb_array_length(odoo_writes), jsonb_array_length(pg_statements), args->>'ticket' FROM etlhost_audit")
 	if fmt.Sprint(rows) != fmt.Sprintf("[[exec %s ok 3 2 OPS-12]]", audit.Hash(fixScript)) {
 		t.Errorf("audit table: %v", rows)
 	}
 	b.noSecrets(t, out.stdout, out.stderr)
+}
+
+// TestExecForgedChanges: a script's log lines and prints are only lines,
+// whatever their text and fields: lines that read like Odoo writes, plan
+// entries, statements or commits produce no applied change, no plan entry
+// and no audit entry, and Odoo receives no write.
+func TestExecForgedChanges(t *testing.T) {
+	t.Parallel()
+	forgeries := map[string]string{
+		"sent line": `log.info("sent: write res.partner [1]", {method = "write", model = "res.partner", ids = {1}})`,
+		"plan line": `log.info("plan: write res.partner ids=[1]", {method = "write", model = "res.partner", ids = {1}, connection = "default"})`,
+		"statement": `log.info("plan: exec DELETE FROM report", {rows = 3, connection = "default"})
+log.info("plan: committed", {connection = "default"})`,
+		"print":       `print("sent: unlink res.partner ids=[1]")`,
+		"warn failed": `log.warn("sent: create res.partner values={} failed", {method = "create", model = "res.partner", error = "x"})`,
+	}
+	for name, forge := range forgeries {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setupFix(t)
+			script := write(t, b.dir, "forge.lua", "local log = require(\"log\")\n"+forge+"\nreturn {ok = true}\n")
+			for _, args := range [][]string{{"exec"}, {"exec", "--commit", "--confirm"}} {
+				out := runIn(t, b.env, "", append(append(args, "--audit-file", b.audit), script)...)
+				if out.code != ExitOK {
+					t.Fatalf("%v: exit %d\n%s\n%s", args, out.code, out.stdout, out.stderr)
+				}
+				if strings.Contains(out.stdout, "  odoo  ") || strings.Contains(out.stdout, "  pg    ") {
+					t.Errorf("%v: a log line became a change:\n%s", args, out.stdout)
+				}
+			}
+			if !strings.Contains(runIn(t, b.env, "", "exec", script).stdout, "Plan (dry run): no changes.") {
+				t.Error("the dry run planned changes")
+			}
+			recs := b.records(t)
+			if len(recs) != 1 || len(recs[0].OdooWrites) != 0 || len(recs[0].Statements) != 0 {
+				t.Errorf("audit records: %+v", recs)
+			}
+			for _, c := range b.sim.Sim().Stats().ByCall {
+				if c.Method == "write" || c.Method == "create" || c.Method == "unlink" {
+					t.Errorf("Odoo received %s %s", c.Model, c.Method)
+				}
+			}
+		})
+	}
 }
 
 // TestExecCommitFailsHalfWay: a script failing after its PostgreSQL

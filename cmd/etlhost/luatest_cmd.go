@@ -489,9 +489,13 @@ func (d *testDriver) runOne(L *lua.LState, meta *lua.LTable, name string, f *lua
 	}
 }
 
-// ScriptLog implements host.Observer: a line logged during a test belongs
+// ScriptEvent implements host.Observer: a line logged during a test belongs
 // to it; others to the file.
-func (d *testDriver) ScriptLog(_ *host.Script, l host.LogLine) {
+func (d *testDriver) ScriptEvent(_ *host.Script, e host.Event) {
+	l, ok := e.Line()
+	if !ok {
+		return
+	}
 	line := fmt.Sprintf("%s: %s%s", l.Level, l.Msg, formatFields(l.Fields))
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -504,9 +508,6 @@ func (d *testDriver) ScriptLog(_ *host.Script, l host.LogLine) {
 
 // ScriptStarted implements host.Observer.
 func (d *testDriver) ScriptStarted(*host.Script, time.Time) {}
-
-// ScriptProgress implements host.Observer.
-func (d *testDriver) ScriptProgress(*host.Script, int64, int64) {}
 
 // ScriptFinished implements host.Observer.
 func (d *testDriver) ScriptFinished(*host.Result) {}

@@ -34,14 +34,13 @@ func (o *textObserver) ScriptStarted(s *host.Script, _ time.Time) {
 	o.printf("%-9s %s", "start", s.Name)
 }
 
-func (o *textObserver) ScriptLog(s *host.Script, l host.LogLine) {
-	if o.quiet {
+func (o *textObserver) ScriptEvent(s *host.Script, e host.Event) {
+	l, ok := e.Line()
+	if o.quiet || !ok {
 		return
 	}
 	o.printf("%s | %-5s %s%s", s.Name, l.Level, l.Msg, formatFields(l.Fields))
 }
-
-func (o *textObserver) ScriptProgress(*host.Script, int64, int64) {}
 
 func (o *textObserver) ScriptFinished(r *host.Result) {
 	msg := ""

@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
 )
 
@@ -139,8 +140,23 @@ func (o *liveObserver) ScriptStarted(s *host.Script, at time.Time) {
 	o.redraw()
 }
 
-// ScriptLog implements host.Observer: the line goes above the block.
-func (o *liveObserver) ScriptLog(s *host.Script, l host.LogLine) {
+// ScriptEvent implements host.Observer: progress and rows show at the next
+// tick, a line goes above the block.
+func (o *liveObserver) ScriptEvent(s *host.Script, e host.Event) {
+	switch ev := e.Event.(type) {
+	case event.Progress:
+		o.progress(s, ev.Done, ev.Total)
+		return
+	case event.Rows:
+		o.rows(s, e.RowsFetched, e.RowsLoaded)
+		return
+	}
+	if l, ok := e.Line(); ok {
+		o.line(s, l)
+	}
+}
+
+func (o *liveObserver) line(s *host.Script, l host.LogLine) {
 	text := fmt.Sprintf("%s%s", l.Msg, formatFields(l.Fields))
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -162,8 +178,7 @@ func (o *liveObserver) ScriptLog(s *host.Script, l host.LogLine) {
 	o.pending = append(o.pending, fmt.Sprintf("%s %s | %s %s", o.paint(l.Time.Format("15:04:05"), "2"), s.Name, level, text))
 }
 
-// ScriptProgress implements host.Observer; the next tick shows it.
-func (o *liveObserver) ScriptProgress(s *host.Script, done, total int64) {
+func (o *liveObserver) progress(s *host.Script, done, total int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
@@ -171,8 +186,7 @@ func (o *liveObserver) ScriptProgress(s *host.Script, done, total int64) {
 	}
 }
 
-// ScriptRows implements host.RowObserver; the next tick shows it.
-func (o *liveObserver) ScriptRows(s *host.Script, fetched, loaded int64) {
+func (o *liveObserver) rows(s *host.Script, fetched, loaded int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {

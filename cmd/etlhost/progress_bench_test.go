@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
 )
 
@@ -14,13 +15,14 @@ import (
 // live view, which only queues the line for its next redraw.
 func BenchmarkObserverLogLine(b *testing.B) {
 	s := &host.Script{Name: "ventes_locales_upsert"}
-	line := host.LogLine{Time: time.Now(), Level: "info", Msg: "loaded page", Fields: map[string]any{"rows": 500, "page": 3}}
+	line := host.Event{Time: time.Now(), Event: event.Log{Level: "info", Msg: "loaded page", Fields: map[string]any{"rows": 500, "page": 3}}}
+	progress := host.Event{Time: time.Now(), Event: event.Progress{Done: 10, Total: 100}}
 	b.Run("plain", func(b *testing.B) {
 		o := newTextObserver(io.Discard, time.Now, false)
 		o.ScriptStarted(s, time.Now())
 		b.ReportAllocs()
 		for b.Loop() {
-			o.ScriptLog(s, line)
+			o.ScriptEvent(s, line)
 		}
 	})
 	b.Run("live", func(b *testing.B) {
@@ -29,8 +31,8 @@ func BenchmarkObserverLogLine(b *testing.B) {
 		o.ScriptStarted(s, time.Now())
 		b.ReportAllocs()
 		for b.Loop() {
-			o.ScriptLog(s, line)
-			o.ScriptProgress(s, 10, 100)
+			o.ScriptEvent(s, line)
+			o.ScriptEvent(s, progress)
 		}
 	})
 }
@@ -43,7 +45,7 @@ func BenchmarkLiveRedraw(b *testing.B) {
 	for i := 0; i < 8; i++ {
 		s := &host.Script{Name: "script_" + string(rune('a'+i))}
 		o.ScriptStarted(s, time.Now())
-		o.ScriptProgress(s, int64(i*10), 100)
+		o.ScriptEvent(s, host.Event{Event: event.Progress{Done: int64(i * 10), Total: 100}})
 	}
 	b.ReportAllocs()
 	for b.Loop() {

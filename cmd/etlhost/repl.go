@@ -296,14 +296,13 @@ func (rp *repl) afterClose() {
 // Observer: log lines and prints are shown as they come; changes in the
 // form exec lists them.
 
-func (rp *repl) ScriptStarted(*host.Script, time.Time)     {}
-func (rp *repl) ScriptProgress(*host.Script, int64, int64) {}
-func (rp *repl) ScriptFinished(*host.Result)               {}
+func (rp *repl) ScriptStarted(*host.Script, time.Time) {}
+func (rp *repl) ScriptFinished(*host.Result)           {}
 
-func (rp *repl) ScriptLog(_ *host.Script, l host.LogLine) {
+func (rp *repl) ScriptEvent(_ *host.Script, e host.Event) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock() // also keeps lines of concurrent light threads whole
-	ch, handled := rp.changes.record(l)
+	ch, handled := rp.changes.record(e)
 	if handled {
 		if ch != nil {
 			label := "plan"
@@ -315,6 +314,10 @@ func (rp *repl) ScriptLog(_ *host.Script, l host.LogLine) {
 			}
 			fmt.Fprintln(rp.out, label+ch.line())
 		}
+		return
+	}
+	l, ok := e.Line()
+	if !ok {
 		return
 	}
 	if l.Level == "info" {

@@ -12,6 +12,7 @@ package log
 import (
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 )
@@ -41,7 +42,7 @@ func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 				}
 				fields = m
 			}
-			env.Log.Log(lvl, msg, fields)
+			env.Log(lvl, msg, fields)
 			return 0
 		}))
 	}
@@ -51,7 +52,7 @@ func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 		if done < 0 || total < 0 {
 			L.ArgError(1, "progress counts cannot be negative")
 		}
-		env.Log.Progress(int64(done), int64(total))
+		env.Emit(event.Progress{Done: int64(done), Total: int64(total)})
 		return 0
 	}))
 	return t

@@ -24,32 +24,41 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
-// Logs collects log lines for assertions.
+// Logs collects what a state's modules report, for assertions: the events
+// as they came, and each as a line (see event.Line).
 type Logs struct {
-	mu    sync.Mutex
-	Lines []string
-	Done  int64
-	Total int64
+	mu     sync.Mutex
+	Events []event.Event
+	Lines  []string
+	Done   int64
+	Total  int64
 	// Fetched and Loaded are the rows reported through Env.CountRows.
 	Fetched, Loaded int64
 }
 
-// CountRows implements luabind.RowCounter.
-func (l *Logs) CountRows(fetched, loaded int64) {
-	l.mu.Lock()
-	l.Fetched += fetched
-	l.Loaded += loaded
-	l.mu.Unlock()
-}
-
-// Log implements luabind.LogSink.
-func (l *Logs) Log(level luabind.Level, msg string, fields map[string]any) {
+// Emit implements luabind.Sink.
+func (l *Logs) Emit(ev event.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.Events = append(l.Events, ev)
+	switch e := ev.(type) {
+	case event.Rows:
+		l.Fetched += e.Fetched
+		l.Loaded += e.Loaded
+		return
+	case event.Progress:
+		l.Done, l.Total = e.Done, e.Total
+		return
+	}
+	level, msg, fields, ok := event.Line(ev)
+	if !ok {
+		return
+	}
 	line := string(level) + " " + msg
 	if len(fields) > 0 {
 		keys := make([]string, 0, len(fields))
@@ -64,11 +73,17 @@ func (l *Logs) Log(level luabind.Level, msg string, fields map[string]any) {
 	l.Lines = append(l.Lines, line)
 }
 
-// Progress implements luabind.LogSink.
-func (l *Logs) Progress(done, total int64) {
+// Writes returns the OdooWrite events so far.
+func (l *Logs) Writes() []event.OdooWrite {
 	l.mu.Lock()
-	l.Done, l.Total = done, total
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	var out []event.OdooWrite
+	for _, ev := range l.Events {
+		if w, ok := ev.(event.OdooWrite); ok {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // String returns the collected lines, one per line.
@@ -108,7 +123,7 @@ func New(t testing.TB, opts Options, mods ...luabind.Module) *State {
 	}
 	logs := &Logs{}
 	ctx, stop := context.WithCancelCause(ctx)
-	env := &luabind.Env{Stop: stop, Ctx: ctx, Script: name, Path: name + ".lua", Args: opts.Args, Header: opts.Header, Log: logs, DryRun: opts.DryRun}
+	env := &luabind.Env{Stop: stop, Ctx: ctx, Script: name, Path: name + ".lua", Args: opts.Args, Header: opts.Header, Events: logs, DryRun: opts.DryRun}
 	if dl, ok := ctx.Deadline(); ok {
 		env.Deadline = dl
 	}

@@ -295,14 +295,14 @@ var searchReadOpts = []string{"fields", "limit", "offset", "order", "context", "
 // warnAllFields logs once per model and script that reading without a
 // field list makes Odoo compute every field, non-stored ones included.
 func (c *conn) warnAllFields(fname, model string, fields []string) {
-	if len(fields) > 0 || c.st.env.Log == nil || c.st.warned[model] {
+	if len(fields) > 0 || c.st.env.Events == nil || c.st.warned[model] {
 		return
 	}
 	if c.st.warned == nil {
 		c.st.warned = map[string]bool{}
 	}
 	c.st.warned[model] = true
-	c.st.env.Log.Log(luabind.LevelWarn, fmt.Sprintf("odoo: %s %s without opts.fields reads every field, computed ones included (slow): name the fields you need", fname, model), nil)
+	c.st.env.Log(luabind.LevelWarn, fmt.Sprintf("odoo: %s %s without opts.fields reads every field, computed ones included (slow): name the fields you need", fname, model), nil)
 }
 
 // searchRead is erp:search_read(model, domain, opts).

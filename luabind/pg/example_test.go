@@ -26,7 +26,7 @@ func ExampleNew() {
 	mod := pg.New([]pg.Conn{{Name: "default", DSN: dsn, MaxConns: 4}})
 	defer mod.Close()
 
-	env := &luabind.Env{Ctx: context.Background(), Script: "example", Path: "example.lua", Log: &luatest.Logs{}}
+	env := &luabind.Env{Ctx: context.Background(), Script: "example", Path: "example.lua", Events: &luatest.Logs{}}
 	defer env.Close()
 	L := lua.NewState()
 	defer L.Close()

@@ -163,7 +163,7 @@ func (o *opened) exec(L *lua.LState) int {
 	if err != nil {
 		h.s.raise(L, "exec", err)
 	}
-	h.s.plan("exec "+shortSQL(sql), n, nil)
+	h.s.plan("exec "+shortSQL(sql), n, 0)
 	L.Push(lua.LNumber(n))
 	return 1
 }
@@ -389,7 +389,7 @@ func (o *opened) copy(L *lua.LState) int {
 		h.s.reraise(L, "copy", err)
 	}
 	h.s.env.CountRows(0, n)
-	h.s.plan("copy into "+L.CheckString(2), n, nil)
+	h.s.plan("copy into "+L.CheckString(2), n, 0)
 	L.Push(lua.LNumber(n))
 	return 1
 }
@@ -558,7 +558,7 @@ func (o *opened) replace(L *lua.LState) int {
 		s.reraise(L, "replace", err)
 	}
 	s.env.CountRows(0, inserted)
-	s.plan("replace "+L.CheckString(2), inserted, map[string]any{"deleted": deleted})
+	s.plan("replace "+L.CheckString(2), inserted, deleted)
 	res := L.CreateTable(0, 2)
 	res.RawSetString("deleted", lua.LNumber(deleted))
 	res.RawSetString("inserted", lua.LNumber(inserted))
@@ -691,6 +691,6 @@ ON CONFLICT (script, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXC
 	if err != nil {
 		h.s.raise(L, "set_state", err)
 	}
-	h.s.plan("set_state "+key, 1, nil)
+	h.s.plan("set_state "+key, 1, 0)
 	return 0
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/luabind"
 )
 
@@ -609,11 +610,8 @@ func (s *session) scriptTx(ctx context.Context) (*txState, error) {
 	s.mu.Lock()
 	s.script = st
 	s.mu.Unlock()
-	fields := map[string]any{"connection": s.cs.conn.Name}
-	if s.env.DryRun {
-		s.log(luabind.LevelInfo, "plan: dry run: the changes below are made in a transaction that is rolled back at the end of the script", fields)
-	} else {
-		s.log(luabind.LevelInfo, "plan: the changes below are made in one transaction, committed when the script ends without error", fields)
+	s.tx(event.Begun, "")
+	if !s.env.DryRun {
 		s.env.OnSettle(s.settleScript)
 	}
 	return st, nil
@@ -633,19 +631,19 @@ func (s *session) settleScript(ok bool) error {
 	if st == nil || st.done.Load() {
 		return nil
 	}
-	fields := map[string]any{"connection": s.cs.conn.Name}
 	if !ok {
 		if err := s.finish(context.Background(), nil, st, false); err != nil {
-			s.log(luabind.LevelWarn, "plan: rolling back failed: "+s.cs.scrub(err.Error()), fields)
+			s.tx(event.RollbackFailed, s.cs.scrub(err.Error()))
 			return nil
 		}
-		s.log(luabind.LevelInfo, "plan: rolled back: the script did not finish, nothing was changed", fields)
+		s.tx(event.RolledBack, "")
 		return nil
 	}
 	if err := s.finish(s.env.Ctx, nil, st, true); err != nil {
+		s.tx(event.RolledBack, "")
 		return fmt.Errorf("pg: committing the script's work on %q failed, nothing was changed: %s", s.cs.conn.Name, s.cs.scrub(err.Error()))
 	}
-	s.log(luabind.LevelInfo, "plan: committed", fields)
+	s.tx(event.Committed, "")
 	return nil
 }
 
@@ -719,34 +717,30 @@ func (s *session) close() {
 	if st == nil || st.done.Load() {
 		return
 	}
-	fields := map[string]any{"connection": s.cs.conn.Name}
 	if err := s.finish(context.Background(), nil, st, false); err != nil {
-		s.log(luabind.LevelWarn, "plan: rolling back failed: "+s.cs.scrub(err.Error()), fields)
-	} else if s.env.DryRun {
-		s.log(luabind.LevelInfo, "plan: dry run rolled back: nothing was changed", fields)
+		s.tx(event.RollbackFailed, s.cs.scrub(err.Error()))
 	} else {
-		s.log(luabind.LevelInfo, "plan: rolled back: the script did not finish, nothing was changed", fields)
+		s.tx(event.RolledBack, "")
 	}
 }
 
 // plan reports a data-changing statement in dry-run and atomic modes (the
-// changes a fix makes, for its review and its audit trail).
-func (s *session) plan(what string, rows int64, fields map[string]any) {
+// changes a fix makes, for its review and its audit trail): a Statement
+// event.
+func (s *session) plan(what string, rows, deleted int64) {
 	if !s.scriptMode() {
 		return
 	}
-	if fields == nil {
-		fields = map[string]any{}
-	}
-	fields["rows"] = rows
-	fields["connection"] = s.cs.conn.Name
-	s.log(luabind.LevelInfo, "plan: "+what, fields)
+	s.env.Emit(event.Statement{Connection: s.cs.conn.Name, Text: what, Rows: rows, Deleted: deleted, DryRun: s.env.DryRun})
+}
+
+// tx reports a step of the script's transaction: a Transaction event.
+func (s *session) tx(outcome event.Outcome, err string) {
+	s.env.Emit(event.Transaction{Connection: s.cs.conn.Name, Outcome: outcome, DryRun: s.env.DryRun, Err: err})
 }
 
 func (s *session) log(level luabind.Level, msg string, fields map[string]any) {
-	if s.env.Log != nil {
-		s.env.Log.Log(level, msg, fields)
-	}
+	s.env.Log(level, msg, fields)
 }
 
 // shortSQL shortens a statement for a log line.
