@@ -223,7 +223,7 @@ func TestStubsComplete(t *testing.T) {
 		{"task", "semaphore", "task.Semaphore"},
 		{"pg", "db", "pg.DB"},
 		{"pg", "tx", "pg.DB"},
-		{"odoo", "erp", "OdooConnection"},
+		{"odoo", "erp", "odoo.Connection"},
 	}
 	for _, o := range objects {
 		val := objs.RawGetString(o.key)

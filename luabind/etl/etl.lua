@@ -1,7 +1,7 @@
 ---@meta
 -- LuaLS definitions for etlhost's `etl` module.
 
----@class etlmod
+---@class etl.Module
 ---@field name string the script's name (file name without .lua)
 ---@field args table<string, string> the run's --arg key=value pairs
 ---@field dry_run boolean true when changes are planned, not made

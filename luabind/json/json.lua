@@ -1,7 +1,7 @@
 ---@meta
 -- LuaLS definitions for etlhost's `json` module.
 
----@class jsonmod
+---@class json.Module
 local json = {}
 
 ---Encodes a value as JSON (object keys sorted). Tables with keys 1..n are arrays.

@@ -1,7 +1,7 @@
 ---@meta
 -- LuaLS definitions for etlhost's `log` module.
 
----@class logmod
+---@class log.Module
 local log = {}
 
 ---Logs a debug line (shown with -v).

@@ -3,15 +3,16 @@
 // modules under test reachable through require, and a few assertion helpers.
 // Each module's behaviour is specified in test_*.lua files run as subtests.
 //
-// Helpers available to Lua test code:
+// Helpers available to Lua test code, as in the specifications of spec/:
 //
-//	expect_eq(got, want, msg?)      -- deep equality of plain values
-//	expect_error(fn, substring)     -- fn must raise an error containing substring
-//	expect_true(v, msg?)
+//	expect.eq(got, want, what?)     -- deep equality of plain values
+//	expect.fails(fn, substring)     -- fn must raise an error containing substring; returns it
+//	expect.truthy(v, what?)
 package luatest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -161,6 +162,16 @@ func (s *State) Exec(chunk, code string) (lua.LValue, error) {
 	return v, nil
 }
 
+// ErrorText renders an error of Exec as the host shows it: an error value
+// (a table) through its __tostring.
+func (s *State) ErrorText(err error) string {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		return s.L.ToStringMeta(ae.Object).String()
+	}
+	return err.Error()
+}
+
 // Run runs code and fails the test on error; it returns the converted result.
 func Run(t testing.TB, code string, mods ...luabind.Module) any {
 	t.Helper()
@@ -208,25 +219,31 @@ func RunFiles(t *testing.T, pattern string, newState func(t *testing.T) *State) 
 	}
 }
 
+// installHelpers sets the global table expect: the assertions of the
+// executable specifications (spec/lib/expect.lua), so module tests and specs
+// read alike.
 func installHelpers(L *lua.LState) {
-	L.SetGlobal("expect_eq", L.NewFunction(func(L *lua.LState) int {
+	expect := L.NewTable()
+	expect.RawSetString("eq", L.NewFunction(func(L *lua.LState) int {
 		got, err1 := luaconv.FromLua(L.Get(1))
 		want, err2 := luaconv.FromLua(L.Get(2))
 		if err1 != nil || err2 != nil {
-			L.RaiseError("expect_eq: cannot compare: %v %v", err1, err2)
+			L.RaiseError("expect.eq: cannot compare: %v %v", err1, err2)
 		}
 		if !reflect.DeepEqual(got, want) {
-			L.RaiseError("%s: got %s, want %s", L.OptString(3, "expect_eq"), show(got), show(want))
+			L.RaiseError("%s: got %s, want %s", L.OptString(3, "value"), show(got), show(want))
 		}
 		return 0
 	}))
-	L.SetGlobal("expect_true", L.NewFunction(func(L *lua.LState) int {
+	expect.RawSetString("truthy", L.NewFunction(func(L *lua.LState) int {
 		if !lua.LVAsBool(L.Get(1)) {
-			L.RaiseError("%s", L.OptString(2, "expected a true value"))
+			L.RaiseError("%s should be true", L.OptString(2, "value"))
 		}
 		return 0
 	}))
-	L.SetGlobal("expect_error", L.NewFunction(func(L *lua.LState) int {
+	// fails(fn, substring) runs fn, which must raise an error whose text
+	// (tostring) contains substring; it returns the error value.
+	expect.RawSetString("fails", L.NewFunction(func(L *lua.LState) int {
 		fn := L.CheckFunction(1)
 		want := L.CheckString(2)
 		L.Push(fn)
@@ -234,25 +251,17 @@ func installHelpers(L *lua.LState) {
 		if err == nil {
 			L.RaiseError("expected an error containing %q, got none", want)
 		}
-		msg := err.Error()
+		var value lua.LValue = lua.LString(err.Error())
 		if ae, ok := err.(*lua.ApiError); ok {
-			msg = ae.Object.String()
-			if t, ok := ae.Object.(*lua.LTable); ok {
-				if m := L.GetMetaField(t, "__tostring"); m != lua.LNil {
-					L.Push(m)
-					L.Push(t)
-					L.Call(1, 1)
-					msg = L.Get(-1).String()
-					L.Pop(1)
-				}
-			}
+			value = ae.Object
 		}
-		if !strings.Contains(msg, want) {
+		if msg := L.ToStringMeta(value).String(); !strings.Contains(msg, want) {
 			L.RaiseError("expected an error containing %q, got %q", want, msg)
 		}
-		L.Push(lua.LString(msg))
+		L.Push(value)
 		return 1
 	}))
+	L.SetGlobal("expect", expect)
 }
 
 func show(v any) string {

@@ -102,29 +102,37 @@
 //	odoo: write to res.partner refused: add "--! odoo-writes = res.partner" to the script header or run with --odoo-writes
 //
 // In a dry run (etlhost exec without --commit) writes are not sent, granted
-// or not: each one is logged as a line starting with "plan: " (method, model,
-// ids, values) and create returns placeholder ids (-1, -2, ...). Later calls
+// or not: each one is reported as a planned OdooWrite event (package event;
+// shown as a line starting with "plan: ") and create returns placeholder
+// ids (-1, -2, ...). Later calls
 // of the same script may use them: writes and unlinks that name one are
 // planned, and read returns the planned values for them.
 //
-// Outside a dry run every write sent is logged as a line starting with
-// "sent: " (same shape as a plan line, plus the connection; a failed one at
-// level warn with its error). Odoo has no transaction across calls: when a
+// Outside a dry run every write sent is an OdooWrite event (shown as a line
+// starting with "sent: "; a failed one at level warn with its error). Only
+// the module emits these: a script's own log line that reads like one is a
+// log line and nothing more. Odoo has no transaction across calls: when a
 // script fails half way, `etlhost exec --commit` lists these writes, which
 // stay applied, and keeps them in its audit trail.
 //
 // # Errors
 //
-// A fault from Odoo is raised as an error value (a table) with fields code,
-// message, traceback (code 1), model, method and where, so pcall can look at
-// err.code; its tostring reads
+// A call that fails raises an error value (a table) of the shape pg's
+// errors have: kind, code, message and where, so pcall can look at
+// err.kind whichever module raised it. Kinds: "fault" (Odoo answered with a
+// fault; code 1 other exceptions (bad field, bad domain), 2 user errors
+// (missing record, validation), 3 access denied, 4 access error; with
+// traceback for code 1, model and method), "auth" (login refused),
+// "timeout" (no answer within the connection's timeout), "http" (an
+// unexpected status; code the status), "connect" (server unreachable,
+// connection broken), "stopped" (the script's deadline, Ctrl+C or memory
+// limit), "client" (anything else). Its tostring reads
 //
 //	scripts/x.lua:12: odoo: fault 2: Record does not exist or has been deleted.
+//	scripts/x.lua:12: odoo: res.partner.read: stopped: timeout: ...
 //
-// Codes: 1 other exceptions (bad field, bad domain), 2 user errors (missing
-// record, validation), 3 access denied, 4 access error. Other failures
-// (network, a refused login, the script's deadline) are string errors with
-// the script's position. Passwords and API keys never reach the script.
+// Bad arguments are string errors with the script's position. Passwords and
+// API keys never reach the script.
 //
 // Every call goes through the script's context: a hung Odoo stops the call
 // at the script's deadline.

@@ -171,7 +171,8 @@ func (m *Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 		}
 	}
 	st.errMeta = L.NewTable()
-	st.errMeta.RawSetString("__tostring", L.NewFunction(faultToString))
+	st.errMeta.RawSetString("__tostring", L.NewFunction(errorToString))
+	st.errMeta.RawSetString("__metatable", lua.LString("odoo.error"))
 	st.connMeta = L.NewTable()
 	methods := L.NewTable()
 	for name, fn := range connMethods {

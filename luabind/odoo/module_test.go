@@ -3,6 +3,7 @@ package odoo_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -131,20 +132,20 @@ func TestDryRunPlansWritesAndPlaceholders(t *testing.T) {
 		local erp = require("odoo").connect()
 		local before = erp:count("res.partner", {})
 		local id = erp:create("res.partner", {name = "Planned SARL", city = "Lille"})
-		expect_eq(id, -1, "first placeholder")
+		expect.eq(id, -1, "first placeholder")
 		local ids = erp:create("res.partner", {{name = "P2"}, {name = "P3"}})
-		expect_eq(ids, {-2, -3}, "placeholders for a list")
+		expect.eq(ids, {-2, -3}, "placeholders for a list")
 		erp:write("res.partner", id, {city = "Douai"})
 		local planned = erp:read("res.partner", id, {"name", "city"})
-		expect_eq(planned.name, "Planned SARL", "read of a placeholder returns the planned values")
-		expect_eq(planned.city, "Douai", "planned writes apply to planned records")
+		expect.eq(planned.name, "Planned SARL", "read of a placeholder returns the planned values")
+		expect.eq(planned.city, "Douai", "planned writes apply to planned records")
 		local real = erp:search("res.partner", {}, {limit = 1, order = "id"})[1]
 		erp:write("res.partner", {real}, {ref = "DRY"})
 		erp:unlink("res.partner", {real})
 		erp:call("account.move", "action_post", {{1, 2}})
-		expect_eq(erp:count("res.partner", {}), before, "nothing created")
-		expect_eq(erp:count("res.partner", {{"ref", "=", "DRY"}}), 0, "nothing written")
-		expect_eq(#erp:read("res.partner", {real, id}, {"name"}), 2, "real and planned rows")
+		expect.eq(erp:count("res.partner", {}), before, "nothing created")
+		expect.eq(erp:count("res.partner", {{"ref", "=", "DRY"}}), 0, "nothing written")
+		expect.eq(#erp:read("res.partner", {real, id}, {"name"}), 2, "real and planned rows")
 		return real`)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, s.Logs)
@@ -187,8 +188,8 @@ return erp:search_read("account.move", {}, {fields = {"name"}})`)
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("stopped after %v, long past the 400ms deadline", d)
 	}
-	if !strings.Contains(err.Error(), "deadline") {
-		t.Fatalf("the error should say the deadline stopped it: %v", err)
+	if !strings.Contains(s.ErrorText(err), "deadline") {
+		t.Fatalf("the error should say the deadline stopped it: %v", s.ErrorText(err))
 	}
 }
 
@@ -206,10 +207,10 @@ func TestBadCredentialsFromLua(t *testing.T) {
 		s := luatest.New(t, luatest.Options{}, m)
 		_, err := s.Exec("login.lua", `local erp = require("odoo").connect()
 return erp:count("res.partner", {})`)
-		if err == nil || !strings.Contains(err.Error(), "login.lua:2: odoo login failed for user admin on db demo") {
+		if err == nil || !strings.Contains(s.ErrorText(err), "login.lua:2: odoo login failed for user admin on db demo") {
 			t.Fatalf("bad password: %v", err)
 		}
-		if strings.Contains(err.Error(), secret) {
+		if strings.Contains(s.ErrorText(err), secret) {
 			t.Fatalf("the password reached the script: %v", err)
 		}
 	}
@@ -249,6 +250,88 @@ erp:read("res.partner", {1}, {"nope"})`)
 	}
 }
 
+// TestErrorKinds: every error of a call is an error value of one shape
+// (kind, code, message, where), the shape of pg's, so a script can tell
+// what went wrong with err.kind whichever module raised it.
+func TestErrorKinds(t *testing.T) {
+	t.Parallel()
+	closed := func() string { // an address nothing listens on
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return "http://" + addr
+	}
+	tests := []struct {
+		name     string
+		setup    func(cfg *odoo.Config, sim *odoosim.Sim)
+		deadline time.Duration
+		code     string
+		kind     string
+		errCode  string
+	}{
+		{"fault", nil, 0, `erp:read("res.partner", {1}, {"nope"})`, "fault", "1"},
+		{"auth", func(cfg *odoo.Config, _ *odoosim.Sim) { cfg.Password = "wrong" }, 0, `erp:count("res.partner", {})`, "auth", ""},
+		{"http", func(_ *odoo.Config, sim *odoosim.Sim) { sim.FailEvery(1) }, 0, `erp:count("res.partner", {})`, "http", "500"},
+		{"connect", func(cfg *odoo.Config, _ *odoosim.Sim) { cfg.URL = closed() }, 0, `erp:count("res.partner", {})`, "connect", ""},
+		{"timeout", func(cfg *odoo.Config, sim *odoosim.Sim) {
+			cfg.Timeout = 100 * time.Millisecond
+			sim.SetLatency(time.Second)
+		}, 0,
+			`erp:count("res.partner", {})`, "timeout", ""},
+		{"stopped", func(_ *odoo.Config, sim *odoosim.Sim) { sim.Hang(true) }, 300 * time.Millisecond,
+			`erp:search_read("account.move", {}, {fields = {"name"}})`, "stopped", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, sim := simConfig(t, odoosim.Options{})
+			cfg.Retries = -1
+			if tc.setup != nil {
+				tc.setup(&cfg, sim)
+			}
+			defer sim.Hang(false)
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			s := luatest.New(t, luatest.Options{Ctx: ctx}, newModule(t, cfg, luaodoo.Options{}))
+			if tc.deadline > 0 {
+				// A stopped script runs no more Lua code: the error value
+				// is read from Go.
+				_, err := s.Exec("kinds.lua", "local erp = require(\"odoo\").connect()\n"+tc.code)
+				var ae *lua.ApiError
+				if !errors.As(err, &ae) {
+					t.Fatalf("want a Lua error, got %v", err)
+				}
+				tbl, ok := ae.Object.(*lua.LTable)
+				if !ok || tbl.RawGetString("kind").String() != tc.kind || tbl.RawGetString("where").String() != "kinds.lua:2" {
+					t.Fatalf("error value %v (%s)", ae.Object, s.ErrorText(err))
+				}
+				return
+			}
+			v, err := s.Exec("kinds.lua", `local erp = require("odoo").connect()
+local ok, err = pcall(function() `+tc.code+` end)
+assert(not ok, "the call failed")
+return err.kind .. " " .. tostring(err.code) .. " " .. err.where .. " " .. tostring(err)`)
+			if err != nil {
+				t.Fatal(s.ErrorText(err))
+			}
+			want := tc.kind + " " + tc.errCode
+			if tc.errCode == "" {
+				want = tc.kind + " nil"
+			}
+			if got := v.String(); !strings.HasPrefix(got, want+" kinds.lua:2 kinds.lua:2: odoo") {
+				t.Errorf("got %q, want %q, where and a message", got, want)
+			}
+		})
+	}
+}
+
 func TestScriptsShareTheModuleConcurrently(t *testing.T) {
 	t.Parallel()
 	cfg, _ := simConfig(t, odoosim.Options{})
@@ -263,9 +346,9 @@ func TestScriptsShareTheModuleConcurrently(t *testing.T) {
 				local erp = require("odoo").connect()
 				local all = erp:search("account.move", {}, {order = "id"})
 				local rows = erp:search_read("account.move", {}, {fields = {"name", "partner_id"}, batch = 9})
-				expect_eq(#rows, #all, "every row once")
-				for i, r in ipairs(rows) do expect_eq(r.id, all[i], "order") end
-				expect_eq(erp:fields("account.move").partner_id.type, "many2one")`)
+				expect.eq(#rows, #all, "every row once")
+				for i, r in ipairs(rows) do expect.eq(r.id, all[i], "order") end
+				expect.eq(erp:fields("account.move").partner_id.type, "many2one")`)
 			errs <- err
 		}()
 	}

@@ -1,66 +1,70 @@
 ---@meta
 -- LuaLS definitions for etlhost's `odoo` module.
 
----@class odoomod
+---@class odoo.Module
 local odoo = {}
 
 ---Returns the connection named `name` ("default" when omitted), as configured
 ---in the config file ([odoo.NAME]) or the ETLHOST_ODOO_* environment variables.
 ---@param name? string
----@return OdooConnection
+---@return odoo.Connection
 function odoo.connect(name) end
 
----@alias OdooDomain (string|table)[] terms {field, operator, value} and "&", "|", "!"
+---@alias odoo.Domain (string|table)[] terms {field, operator, value} and "&", "|", "!"
 
----@class OdooSearchOptions
+---@class odoo.SearchOptions
 ---@field fields? string[] fields to read (always name them)
 ---@field limit? integer at most this many rows
 ---@field offset? integer skip this many rows first
----@field order? string "date desc, id"; with paging only "id" or "id desc"
+---@field order? string "date desc, id" (default "id")
 ---@field context? table Odoo context: lang, tz, active_test, allowed_company_ids
----@field batch? integer page size when paging by id (default 1000)
+---@field batch? integer with it: one search for the ids, then pages of this many read side by side
 ---@field concurrency? integer with batch: pages fetched at once (default 4; 1 fetches one after another)
 
----@class OdooFault
----@field code integer 1 other exception, 2 user error, 3 access denied, 4 access error
+---The error value raised by a failed call (argument errors are strings).
+---`tostring(e)` gives `file:line: odoo: fault 2: message` for a fault,
+---`file:line: odoo: model.method: ...` otherwise. Same shape as pg.Error.
+---@class odoo.Error
+---@field kind "fault"|"auth"|"timeout"|"http"|"connect"|"stopped"|"client"
+---@field code? integer fault: 1 other exception, 2 user error, 3 access denied, 4 access error; http: the status
 ---@field message string the useful message
 ---@field traceback? string Odoo's traceback (code 1)
 ---@field model? string
 ---@field method? string
 ---@field where string "scripts/x.lua:12"
 
----@class OdooMany2one
+---@class odoo.Many2one
 ---@field id integer
 ---@field name string
 
----@class OdooConnection
+---@class odoo.Connection
 local erp = {}
 
----Rows matching `domain`. Without limit and order, or with opts.batch, pages by id
----and returns every matching row exactly once.
+---Rows matching `domain`. Without limit and order, or with opts.batch, pages
+---(Odoo evaluates the domain once) and returns every matching row exactly once.
 ---@param model string
----@param domain? OdooDomain
----@param opts? OdooSearchOptions
+---@param domain? odoo.Domain
+---@param opts? odoo.SearchOptions
 ---@return table[] rows
 function erp:search_read(model, domain, opts) end
 
 ---Iterates over the rows of search_read, one page in memory at a time.
 ---@param model string
----@param domain? OdooDomain
----@param opts? OdooSearchOptions
+---@param domain? odoo.Domain
+---@param opts? odoo.SearchOptions
 ---@return fun(): table|nil
 function erp:iter(model, domain, opts) end
 
 ---Ids matching `domain`.
 ---@param model string
----@param domain? OdooDomain
+---@param domain? odoo.Domain
 ---@param opts? {limit?: integer, offset?: integer, order?: string, context?: table}
 ---@return integer[]
 function erp:search(model, domain, opts) end
 
 ---Number of records matching `domain`.
 ---@param model string
----@param domain? OdooDomain
+---@param domain? odoo.Domain
 ---@param opts? {context?: table}
 ---@return integer
 function erp:count(model, domain, opts) end
@@ -82,8 +86,8 @@ function erp:fields(model) end
 ---Finds records by display name.
 ---@param model string
 ---@param name? string
----@param opts? {domain?: OdooDomain, operator?: string, limit?: integer, context?: table}
----@return OdooMany2one[]
+---@param opts? {domain?: odoo.Domain, operator?: string, limit?: integer, context?: table}
+---@return odoo.Many2one[]
 function erp:name_search(model, name, opts) end
 
 ---Creates a record (vals) or several ({vals, ...}); needs a write grant.

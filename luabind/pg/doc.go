@@ -138,10 +138,12 @@
 //
 // # Errors
 //
-// Errors raised by the module are tables with fields:
+// Errors raised by the module are tables with fields (kind, code, message and
+// where are the shape the odoo module's errors share):
 //
-//	kind        "sql", "connect", "stopped" (deadline or Ctrl+C), "value" (conversion), "usage"
-//	sqlstate    the SQLSTATE, for sql errors (and connect errors the server sent)
+//	kind        "sql", "connect", "stopped" (deadline or Ctrl+C), "value" (conversion), "usage", "client"
+//	code        the SQLSTATE, for sql errors (and connect errors the server sent)
+//	sqlstate    the same
 //	message     the server's message, or what went wrong
 //	detail, hint, constraint, table, column, position   when the server sent them
 //	where       the script's "file:line"
@@ -170,11 +172,12 @@
 // failed commit fails the script), and rolled back otherwise: a script
 // failing half way commits nothing. An `etlhost repl --commit` session
 // settles after each input: each input's work commits, or rolls back, on
-// its own. In both modes exec, copy, replace and set_state log a line at
-// level info starting with "plan: " with the rows affected, for example
-// "plan: exec UPDATE d SET v = 'x' WHERE id <= $1" with rows=2, and the
-// end is logged ("plan: committed", "plan: dry run rolled back: nothing was
-// changed").
+// its own. In both modes exec, copy, replace and set_state report a
+// Statement event (package event) with the rows affected, shown as a line
+// like "plan: exec UPDATE d SET v = 'x' WHERE id <= $1" rows=2, and the
+// transaction's steps are Transaction events (begun, committed, rolled
+// back), shown as "plan: committed" and the like. The plan, the applied
+// changes and the audit trail of exec are built from these events only.
 //
 // # Light threads
 //

@@ -10,7 +10,9 @@ import (
 	"github.com/etlhost/etlhost/luabind"
 )
 
-// Error kinds, in the `kind` field of a Lua error value.
+// Error kinds, in the `kind` field of a Lua error value. The odoo module's
+// error values have the same shape (kind, code, message, where) and share
+// "stopped".
 const (
 	KindSQL     = "sql"     // the server refused the statement (sqlstate set)
 	KindConnect = "connect" // no connection could be made (sqlstate set when the server answered)
@@ -188,6 +190,9 @@ func (s *session) errorValue(L *lua.LState, op string, err error) *lua.LTable {
 			set("kind", "client")
 		}
 		set("message", err.Error())
+	}
+	if code := t.RawGetString("sqlstate"); code != lua.LNil {
+		t.RawSetString("code", code) // the shape odoo's errors share: kind, code, message
 	}
 	L.SetMetatable(t, s.o.errMeta)
 	return t

@@ -2,7 +2,7 @@
 -- LuaLS stub for etlhost's `pg` module (PostgreSQL). Types and conversions
 -- are described in luabind/pg/doc.go.
 
----@class pg
+---@class pg.Module
 local pg = {}
 
 ---A row: an array of the values by position whose metatable maps column
@@ -14,8 +14,9 @@ local pg = {}
 ---The error value raised by the module. `tostring(e)` gives
 ---`file:line: pg: ERROR: message (SQLSTATE xxxxx)`.
 ---@class pg.Error
----@field kind "sql"|"connect"|"stopped"|"value"|"usage"
----@field sqlstate string? SQLSTATE, for errors the server sent
+---@field kind "sql"|"connect"|"stopped"|"value"|"usage"|"client"
+---@field code string? SQLSTATE, for errors the server sent (the shape odoo.Error shares)
+---@field sqlstate string? the same
 ---@field message string
 ---@field detail string?
 ---@field hint string?

@@ -1,7 +1,7 @@
 ---@meta
 -- LuaLS definitions for etlhost's `shared` module: a cache shared by all scripts of a run.
 
----@class sharedmod
+---@class shared.Module
 local shared = {}
 
 ---Returns the value cached under key, running loader once per key across all scripts of the run.

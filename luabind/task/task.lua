@@ -4,7 +4,7 @@
 -- every blocking call (odoo, pg, task.sleep, channels, waits) lets the
 -- others run.
 
----@class taskmod
+---@class task.Module
 local task = {}
 
 ---Waits; stops with an error at the script's deadline or on Ctrl+C.

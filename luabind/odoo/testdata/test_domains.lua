@@ -4,7 +4,7 @@ local erp = require("odoo").connect()
 
 local fields = {"name", "email", "city", "country_id", "parent_id", "customer_rank", "is_company"}
 local all = erp:search_read("res.partner", {}, {fields = fields})
-expect_true(#all > 10, "the simulator has partners")
+expect.truthy(#all > 10, "the simulator has partners")
 
 local countries = {}
 for _, c in ipairs(erp:search_read("res.country", {}, {fields = {"code"}})) do
@@ -26,13 +26,13 @@ end
 
 local function check(domain, pred, label)
   local got = sorted(erp:search("res.partner", domain))
-  expect_eq(got, where(pred), label)
+  expect.eq(got, where(pred), label)
   -- search_read and count agree with search
   local rows = erp:search_read("res.partner", domain, {fields = {"name"}})
   local ids = {}
   for _, r in ipairs(rows) do ids[#ids + 1] = r.id end
-  expect_eq(sorted(ids), got, label .. " (search_read)")
-  expect_eq(erp:count("res.partner", domain), #got, label .. " (count)")
+  expect.eq(sorted(ids), got, label .. " (search_read)")
+  expect.eq(erp:count("res.partner", domain), #got, label .. " (count)")
 end
 
 -- pick values that occur in the data
@@ -42,7 +42,7 @@ for _, r in ipairs(all) do
   if r.country_id and not a_country then a_country = r.country_id.id end
   if r.parent_id and not a_child then a_child = r.id; a_company = r.parent_id.id end
 end
-expect_true(a_city and a_country and a_company, "sample values found")
+expect.truthy(a_city and a_country and a_company, "sample values found")
 local mid = all[math.floor(#all / 2)].id
 
 local function lower(s) return s and string.lower(s) or nil end

@@ -6,15 +6,15 @@ local n, sum = 0, 0
 for row in db:iter("SELECT id, name FROM big WHERE id > $1 ORDER BY id", 0) do
   n = n + 1
   sum = sum + row.id
-  if n == 1 then expect_eq(row, {1, "n1"}) end
+  if n == 1 then expect.eq(row, {1, "n1"}) end
 end
-expect_eq(n, 1234)
-expect_eq(sum, 1234 * 1235 / 2)
+expect.eq(n, 1234)
+expect.eq(sum, 1234 * 1235 / 2)
 
 -- exactly one batch, and no rows at all
 n = 0
 for _ in db:iter("SELECT id FROM big WHERE id <= 500;\n") do n = n + 1 end
-expect_eq(n, 500)
+expect.eq(n, 500)
 for _ in db:iter("SELECT id FROM big WHERE id < 0") do error("no rows expected") end
 
 -- leaving the loop early is fine (the cursor ends with the script)
@@ -29,14 +29,14 @@ db:tx(function(tx)
     tx:exec("INSERT INTO seen VALUES ($1)", row.id)
   end
 end)
-expect_eq(db:query_row("SELECT count(*) AS c FROM seen").c, 12)
+expect.eq(db:query_row("SELECT count(*) AS c FROM seen").c, 12)
 
 -- errors: bad SQL at the start, conversion errors while iterating
-expect_error(function() db:iter("SELECT * FROM nope") end, 'relation "nope" does not exist')
-expect_error(function()
+expect.fails(function() db:iter("SELECT * FROM nope") end, 'relation "nope" does not exist')
+expect.fails(function()
   for _ in db:iter("SELECT CASE WHEN g = 700 THEN 9007199254740993 ELSE g END AS v FROM generate_series(1, 800) g") do end
 end, 'column "v"')
 -- an iterator outliving its transaction
 local it
 db:tx(function(tx) it = tx:iter("SELECT id FROM big") end)
-expect_error(function() it() end, "this transaction has ended")
+expect.fails(function() it() end, "this transaction has ended")
