@@ -628,54 +628,62 @@ func (d *decoder) array() (any, error) {
 }
 
 func (d *decoder) structure() (any, error) {
-	if err := d.enter(); err != nil {
-		return nil, err
-	}
-	defer func() { d.depth-- }()
-	slot := &d.hints[d.depth%len(d.hints)]
+	slot := &d.hints[(d.depth+1)%len(d.hints)]
 	m := make(map[string]any, *slot)
-	for {
-		if err := d.skipMisc(); err != nil {
-			return nil, err
-		}
-		n, k, err := d.tag()
-		if err != nil {
-			return nil, err
-		}
-		if string(n) == "struct" && k == tagEnd {
-			break
-		}
-		if string(n) != "member" || k != tagStart {
-			return nil, d.errf("expected <member> or </struct>, found %s", showTag(string(n), k))
-		}
-		if err := d.skipMisc(); err != nil {
-			return nil, err
-		}
-		n, k, err = d.tag()
-		if err != nil {
-			return nil, err
-		}
-		if string(n) != "name" || k == tagEnd {
-			return nil, d.errf("expected <name>, found %s", showTag(string(n), k))
-		}
-		t, err := d.leaf(n, k)
-		if err != nil {
-			return nil, err
-		}
-		key := d.internString(t)
-		v, err := d.valueElement()
-		if err != nil {
-			return nil, err
-		}
-		if err := d.expect("member", tagEnd); err != nil {
-			return nil, err
-		}
-		m[key] = v
+	if err := d.members(func(key string, v any) { m[key] = v }); err != nil {
+		return nil, err
 	}
 	if len(m) <= 64 {
 		*slot = len(m)
 	}
 	return m, nil
+}
+
+// members reads the members of a struct whose start tag was read, up to
+// </struct>, handing each to set.
+func (d *decoder) members(set func(key string, v any)) error {
+	if err := d.enter(); err != nil {
+		return err
+	}
+	defer func() { d.depth-- }()
+	for {
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err := d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) == "struct" && k == tagEnd {
+			return nil
+		}
+		if string(n) != "member" || k != tagStart {
+			return d.errf("expected <member> or </struct>, found %s", showTag(string(n), k))
+		}
+		if err := d.skipMisc(); err != nil {
+			return err
+		}
+		n, k, err = d.tag()
+		if err != nil {
+			return err
+		}
+		if string(n) != "name" || k == tagEnd {
+			return d.errf("expected <name>, found %s", showTag(string(n), k))
+		}
+		t, err := d.leaf(n, k)
+		if err != nil {
+			return err
+		}
+		key := d.internString(t)
+		v, err := d.valueElement()
+		if err != nil {
+			return err
+		}
+		if err := d.expect("member", tagEnd); err != nil {
+			return err
+		}
+		set(key, v)
+	}
 }
 
 // recordsElement reads <value><array><data> of <value><struct>s into
@@ -725,7 +733,7 @@ func (d *decoder) recordsElement() error {
 		}
 		d.rec.beginRecord()
 		if k == tagStart {
-			if err := d.recordMembers(); err != nil {
+			if err := d.members(d.rec.set); err != nil {
 				return err
 			}
 		}
@@ -746,52 +754,6 @@ func (d *decoder) closeRecords(inner string) error {
 		}
 	}
 	return d.expect("value", tagEnd)
-}
-
-// recordMembers reads the members of one record's struct up to </struct>.
-func (d *decoder) recordMembers() error {
-	if err := d.enter(); err != nil {
-		return err
-	}
-	defer func() { d.depth-- }()
-	for {
-		if err := d.skipMisc(); err != nil {
-			return err
-		}
-		n, k, err := d.tag()
-		if err != nil {
-			return err
-		}
-		if string(n) == "struct" && k == tagEnd {
-			return nil
-		}
-		if string(n) != "member" || k != tagStart {
-			return d.errf("expected <member> or </struct>, found %s", showTag(string(n), k))
-		}
-		if err := d.skipMisc(); err != nil {
-			return err
-		}
-		n, k, err = d.tag()
-		if err != nil {
-			return err
-		}
-		if string(n) != "name" || k == tagEnd {
-			return d.errf("expected <name>, found %s", showTag(string(n), k))
-		}
-		t, err := d.leaf(n, k)
-		if err != nil {
-			return err
-		}
-		key := d.internString(t)
-		v, err := d.valueElement()
-		if err != nil {
-			return err
-		}
-		if err := d.expect("member", tagEnd); err != nil {
-			return err
-		}
-		d.rec.set(key, v)
-	}
 }
 
 func (d *decoder) internString(b []byte) string {
