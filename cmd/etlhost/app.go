@@ -2,26 +2,23 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/etlhost/etlhost/host"
-	"github.com/etlhost/etlhost/luabind"
-	"github.com/etlhost/etlhost/luabind/etl"
-	luajson "github.com/etlhost/etlhost/luabind/json"
-	"github.com/etlhost/etlhost/luabind/log"
-	"github.com/etlhost/etlhost/luabind/shared"
-	"github.com/etlhost/etlhost/luabind/task"
+	"github.com/etlhost/etlhost/report/history"
+	"github.com/etlhost/etlhost/report/jsonreport"
+	"github.com/etlhost/etlhost/report/live"
+	"github.com/etlhost/etlhost/report/metrics"
+	"github.com/etlhost/etlhost/report/notify"
+	"github.com/etlhost/etlhost/report/text"
 )
 
 // Exit codes of etlhost, in one place.
@@ -101,10 +98,23 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	return ExitUsage
 }
 
+// cliApp is etlhost's command line: every command, in the order of
+// `etlhost --help`.
 func (a *App) cliApp() *cli.App {
-	commands := []*cli.Command{a.runCommand(), a.checkCommand(), a.versionCommand()}
-	for _, add := range commandRegistry {
-		commands = append(commands, add(a))
+	shareHelpAndVersionFlags()
+	commands := []*cli.Command{
+		a.runCommand(),
+		a.checkCommand(),
+		a.versionCommand(),
+		a.benchCommand(),
+		a.demoCommand(),
+		a.execCommand(),
+		a.historyCommand(),
+		a.testCommand(),
+		a.newCommand(),
+		a.odooSimCommand(),
+		a.replCommand(),
+		a.stubsCommand(),
 	}
 	for _, c := range commands {
 		// No `etlhost run help`: urfave/cli would share its global help
@@ -151,24 +161,6 @@ configuration (nothing ran), 130 interrupted.`,
 	return app
 }
 
-// commandRegistry holds the commands defined in files of their own
-// (odoo-sim, demo, exec, ...): each file registers its command in init.
-var commandRegistry []func(a *App) *cli.Command
-
-// runExtensions add flags and behaviour to `etlhost run` from files of
-// their own (progress display, history, metrics).
-var runExtensions []runExtension
-
-// runExtension is one such addition.
-type runExtension struct {
-	Flags []cli.Flag
-	// Observer, when set, may wrap or replace the run's observer.
-	Observer func(a *App, c *cli.Context, next host.Observer) host.Observer
-	// After runs once the run has ended, with its report; an error is
-	// printed but does not change the exit code.
-	After func(a *App, c *cli.Context, cfg *host.Config, rep *host.Report) error
-}
-
 func (a *App) versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
@@ -181,7 +173,7 @@ func (a *App) versionCommand() *cli.Command {
 }
 
 func (a *App) runCommand() *cli.Command {
-	cmd := &cli.Command{
+	return &cli.Command{
 		Name:      "run",
 		Usage:     "run scripts side by side and report the results",
 		ArgsUsage: "SCRIPT...",
@@ -196,22 +188,22 @@ Examples:
    etlhost run --arg since=2024-01-01 --json scripts/ventes_locales_upsert.lua > report.json`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageErr("%v", err) },
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "at most `N` scripts at once", DefaultText: "all"},
-			&cli.DurationFlag{Name: "timeout", Usage: "time limit per script, like 90s or 15m; a script header may set its own", DefaultText: "10m"},
-			&cli.StringFlag{Name: "max-memory", Usage: "memory limit per script, like 512MiB or 2GiB", DefaultText: "a quarter of the machine's memory"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "at most `N` scripts at once", DefaultText: defaultJobsText},
+			&cli.DurationFlag{Name: "timeout", Usage: "time limit per script, like 90s or 15m; a script header may set its own", DefaultText: defaultTimeoutText},
+			&cli.StringFlag{Name: "max-memory", Usage: "memory limit per script, like 512MiB or 2GiB", DefaultText: defaultMemoryText},
 			&cli.BoolFlag{Name: "json", Usage: "print the JSON report on stdout (human output stays on stderr)"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable by scripts as etl.args.key (repeatable)"},
 			&cli.BoolFlag{Name: "odoo-writes", Usage: "let every script write to Odoo (default: only scripts whose header grants it)"},
-			&cli.DurationFlag{Name: "grace", Usage: "how long a stopped script may take to unwind before it is abandoned", DefaultText: "3s"},
+			&cli.DurationFlag{Name: "grace", Usage: "how long a stopped script may take to unwind before it is abandoned", DefaultText: defaultGraceText},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the scripts' log lines as they happen"},
+			&cli.BoolFlag{Name: "history", Usage: "record the run in the history (schema etlhost of the default PostgreSQL connection, or of [history] connection)"},
+			&cli.StringFlag{Name: "metrics-file", Usage: "write the run's metrics in Prometheus text format to `PATH` (for node_exporter's textfile collector: a .prom file in its folder)"},
+			&cli.StringFlag{Name: "notify", Usage: "POST the JSON report to `URL` when the run fails or is interrupted (default: $ETLHOST_NOTIFY_URL)"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "print plain timestamped lines even on a terminal (no live view)"},
 		},
 		Action: a.runAction,
 	}
-	for _, ext := range runExtensions {
-		cmd.Flags = append(cmd.Flags, ext.Flags...)
-	}
-	return cmd
 }
 
 func (a *App) checkCommand() *cli.Command {
@@ -224,7 +216,7 @@ func (a *App) checkCommand() *cli.Command {
 				return usageErr("check: no script given")
 			}
 			bad := 0
-			keys := headerKeys()
+			keys := a.headerKeys()
 			for _, p := range c.Args().Slice() {
 				if _, err := host.LoadScript(p, keys); err != nil {
 					fmt.Fprintln(a.Stdout, err)
@@ -256,69 +248,19 @@ func (a *App) loadConfig(c *cli.Context) (*host.Config, error) {
 	return cfg, nil
 }
 
-func parseArgs(pairs []string) (map[string]string, error) {
-	args := map[string]string{}
-	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("bad --arg %q: expected key=value", p)
-		}
-		args[strings.TrimSpace(k)] = v
-	}
-	return args, nil
-}
-
-// runner builds the host.Runner for a command from flags and config.
-func (a *App) runner(c *cli.Context, cfg *host.Config) (*host.Runner, func(), error) {
-	args, err := parseArgs(c.StringSlice("arg"))
-	if err != nil {
-		return nil, nil, usageErr("%v", err)
-	}
-	maxMem := host.DefaultMaxMemory()
-	if cfg.Run.MaxMemory != "" {
-		maxMem, _ = host.ParseSize(cfg.Run.MaxMemory)
-	}
-	if s := c.String("max-memory"); s != "" {
-		maxMem, err = host.ParseSize(s)
-		if err != nil {
-			return nil, nil, usageErr("--max-memory: %v", err)
-		}
-	}
-	jobs := cfg.Run.Jobs
-	if c.IsSet("jobs") {
-		jobs = c.Int("jobs")
-		if jobs < 0 {
-			return nil, nil, usageErr("--jobs must be 0 (all) or more")
-		}
-	}
-	timeout := cfg.Run.Timeout.Duration
-	if c.IsSet("timeout") {
-		timeout = c.Duration("timeout")
-		if timeout <= 0 {
-			return nil, nil, usageErr("--timeout must be positive")
-		}
-	}
-	grace := cfg.Run.Grace.Duration
-	if c.IsSet("grace") {
-		grace = c.Duration("grace")
-	}
-	mods, closeMods := a.modules(cfg, c.Bool("odoo-writes"))
-	r := &host.Runner{
+// runner builds the host.Runner of a run from its options.
+func (a *App) runner(o runOptions, cfg *host.Config) (*host.Runner, func()) {
+	mods, closeMods := a.modules(cfg, o.OdooWrites)
+	return &host.Runner{
 		Modules:   mods,
-		Jobs:      jobs,
-		Timeout:   timeout,
-		MaxMemory: maxMem,
-		Grace:     grace,
-		Args:      args,
+		Jobs:      o.Jobs,
+		Timeout:   o.Timeout,
+		MaxMemory: o.MaxMemory,
+		Grace:     o.Grace,
+		Args:      o.Args,
 		Now:       a.Now,
-		LibDir:    cfg.Run.Lib,
-	}
-	return r, closeMods, nil
-}
-
-// baseModules are the modules with no connections.
-func (a *App) baseModules() []luabind.Module {
-	return []luabind.Module{log.Module{}, luajson.Module{}, etl.Module{Now: a.Now}, task.Module{}, shared.New()}
+		LibDir:    o.LibDir,
+	}, closeMods
 }
 
 func (a *App) runAction(c *cli.Context) error {
@@ -334,14 +276,14 @@ func (a *App) runAction(c *cli.Context) error {
 }
 
 // runScripts runs the scripts at paths with cfg and the run flags of c,
-// prints the progress, the summary and the JSON report (--json) like
-// `etlhost run`, and returns an *exitError carrying the run's exit code.
-// The demo command runs its scripts through it too.
+// reports the run like `etlhost run`, and returns an *exitError carrying
+// the run's exit code. The demo command runs its scripts through it too.
 func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error {
-	r, closeMods, err := a.runner(c, cfg)
+	opts, err := resolveRun(c, a.Getenv, cfg)
 	if err != nil {
-		return err
+		return usageErr("%v", err)
 	}
+	r, closeMods := a.runner(opts, cfg)
 	defer closeMods()
 	if r.LibDir == "" {
 		r.LibDir = filepath.Join(filepath.Dir(paths[0]), "lib")
@@ -350,41 +292,135 @@ func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	out := newTextObserver(a.Stderr, a.Now, c.Bool("quiet"))
-	var obs host.Observer = out
-	for _, ext := range runExtensions {
-		if ext.Observer != nil {
-			obs = ext.Observer(a, c, obs)
-		}
+
+	// The reporters of the run: each hears every event as it happens, in
+	// this order, then reports the run when it ends, in this order too.
+	var jsonOut reporter
+	if c.Bool("json") {
+		jsonOut = &jsonreport.Writer{W: a.Stdout}
 	}
-	r.Observer = obs
+	reporters := nonNil(
+		a.view(c, len(paths)),       // the live view on a terminal, else the text view; the summary
+		a.historyRecorder(opts, cfg), // --history or [history]: the run history
+		a.metricsFile(c),             // --metrics-file
+		a.notifier(opts),             // --notify or $ETLHOST_NOTIFY_URL
+		jsonOut,                      // --json: the JSON report on stdout
+	)
+	observers := make(fanout, len(reporters))
+	for i, rp := range reporters {
+		observers[i] = rp
+	}
+	r.Observer = observers
+
 	report, err := r.Run(c.Context, scripts)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	if sp, ok := obs.(interface{ Summary(*host.Report) }); ok {
-		sp.Summary(report)
-	} else {
-		out.Summary(report)
-	}
-	for _, ext := range runExtensions {
-		if ext.After != nil {
-			if err := ext.After(a, c, cfg, report); err != nil {
-				fmt.Fprintln(a.Stderr, "etlhost:", err)
+	for _, rp := range reporters {
+		if err := rp.Finish(report); err != nil {
+			if rp == jsonOut {
+				return &exitError{code: ExitFailed, err: err}
 			}
+			fmt.Fprintln(a.Stderr, "etlhost:", err) // the run's outcome decides the exit code
 		}
 	}
-	if c.Bool("json") {
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
-			return &exitError{code: ExitFailed, err: fmt.Errorf("cannot write the JSON report: %w", err)}
-		}
-	}
-	return &exitError{code: exitCode(report)}
+	return &exitError{code: statusCode(report.Status)}
 }
 
-func exitCode(r *host.Report) int { return statusCode(r.Status) }
+// reporter is an observer of a run that reports it when it ends.
+type reporter interface {
+	host.Observer
+	Finish(*host.Report) error
+}
+
+func nonNil(rs ...reporter) []reporter {
+	var out []reporter
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fanout passes each event of a run to every observer in turn.
+type fanout []host.Observer
+
+func (f fanout) ScriptStarted(s *host.Script, at time.Time) {
+	for _, o := range f {
+		o.ScriptStarted(s, at)
+	}
+}
+
+func (f fanout) ScriptEvent(s *host.Script, e host.Event) {
+	for _, o := range f {
+		o.ScriptEvent(s, e)
+	}
+}
+
+func (f fanout) ScriptFinished(r *host.Result) {
+	for _, o := range f {
+		o.ScriptFinished(r)
+	}
+}
+
+// view is the live view when stderr is a terminal that can move its
+// cursor (not TERM=dumb) and --no-progress is not given, else the plain
+// text view.
+func (a *App) view(c *cli.Context, scripts int) reporter {
+	if !c.Bool("no-progress") && a.Getenv("TERM") != "dumb" {
+		if cols, tty := live.TerminalWidth(a.Stderr); tty {
+			return live.New(c.Context, a.Stderr, a.Now, live.Options{
+				Color: a.Getenv("NO_COLOR") == "",
+				Quiet: c.Bool("quiet"),
+				Width: cols,
+				Total: scripts,
+			})
+		}
+	}
+	return text.NewView(a.Stderr, a.Now, c.Bool("quiet"))
+}
+
+func (a *App) historyRecorder(o runOptions, cfg *host.Config) reporter {
+	if o.HistoryConn == "" {
+		return nil
+	}
+	return history.NewRecorder(cfg, o.HistoryConn, version(), a.Stderr)
+}
+
+func (a *App) metricsFile(c *cli.Context) reporter {
+	if c.String("metrics-file") == "" {
+		return nil
+	}
+	return flagged{&metrics.File{Path: c.String("metrics-file")}, "--metrics-file"}
+}
+
+// notifier is the webhook of the run; a URL that is not one is said before
+// the run, and then nothing is sent.
+func (a *App) notifier(o runOptions) reporter {
+	if o.NotifyURL == "" {
+		return nil
+	}
+	w, err := notify.New(o.NotifyURL, "etlhost/"+version())
+	if err != nil {
+		fmt.Fprintf(a.Stderr, "etlhost: --notify: %v; no notification will be sent\n", err)
+		return nil
+	}
+	return flagged{w, "--notify"}
+}
+
+// flagged names the flag that asked for a reporter in its errors.
+type flagged struct {
+	reporter
+	flag string
+}
+
+func (f flagged) Finish(rep *host.Report) error {
+	if err := f.reporter.Finish(rep); err != nil {
+		return fmt.Errorf("%s: %w", f.flag, err)
+	}
+	return nil
+}
 
 // statusCode is the exit code of a run, or of one script, that ended with
 // status st.
@@ -397,15 +433,4 @@ func statusCode(st host.Status) int {
 	default:
 		return ExitFailed
 	}
-}
-
-func sortStrings(s []string) { sort.Strings(s) }
-
-func sortedMapKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -11,10 +11,6 @@ import (
 	"github.com/etlhost/etlhost/internal/bench"
 )
 
-func init() {
-	commandRegistry = append(commandRegistry, (*App).benchCommand)
-}
-
 // benchCommand is `etlhost bench`: etlhost against the Python baseline it
 // replaces, on one simulator process and one PostgreSQL (internal/bench).
 func (a *App) benchCommand() *cli.Command {

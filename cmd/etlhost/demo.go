@@ -20,11 +20,8 @@ import (
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/internal/pgcluster"
 	"github.com/etlhost/etlhost/odoo/odoosim"
+	"github.com/etlhost/etlhost/report/text"
 )
-
-func init() {
-	commandRegistry = append(commandRegistry, (*App).demoCommand)
-}
 
 // demoCommand is `etlhost demo`: the README's first command. It brings up
 // everything the ETL jobs need on this machine alone — a throwaway
@@ -59,8 +56,8 @@ Examples:
 			&cli.StringFlag{Name: "scripts", Usage: "folder of the ETL scripts, with lib/ inside (default: scripts/ of the repository)"},
 			&cli.IntFlag{Name: "rows", Value: 5, Usage: "rows of each table to show"},
 			&cli.IntFlag{Name: "odoo-max-in-flight", Value: 8, Usage: "Odoo requests in flight at once, shared by all scripts (max_in_flight)"},
-			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "at most `N` scripts at once (default: all)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "time limit per script (default: 10m)"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "at most `N` scripts at once", DefaultText: defaultJobsText},
+			&cli.DurationFlag{Name: "timeout", Usage: "time limit per script", DefaultText: defaultTimeoutText},
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable by scripts as etl.args.key (repeatable)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the scripts' log lines as they happen"},
 			&cli.BoolFlag{Name: "bench", Usage: "measure whole runs (see above) instead of showing the tables"},
@@ -309,7 +306,7 @@ func showTable(ctx context.Context, conn *pgx.Conn, w io.Writer, table string, n
 		for i, v := range vals {
 			cells[i] = "NULL"
 			if v != nil {
-				cells[i] = truncate(*v, 32)
+				cells[i] = text.Truncate(*v, 32)
 			}
 		}
 		fmt.Fprintln(tw, "  "+strings.Join(cells, "\t"))

@@ -5,27 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/internal/audit"
+	"github.com/etlhost/etlhost/report/changes"
+	"github.com/etlhost/etlhost/report/text"
 )
-
-func init() {
-	commandRegistry = append(commandRegistry, (*App).execCommand)
-}
-
-// DefaultConfirmOver is how many changes (Odoo records written, PostgreSQL
-// rows affected) a commit may plan before etlhost asks for confirmation.
-const DefaultConfirmOver = 20
 
 func (a *App) execCommand() *cli.Command {
 	return &cli.Command{
@@ -73,9 +64,9 @@ Examples:
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable by the script as etl.args.key (repeatable)"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
 			&cli.StringFlag{Name: "audit-file", Usage: "append the audit record of a commit to `FILE` (default: [audit] file, else ~/.local/state/etlhost/audit.jsonl)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "time limit of the script; its header may set its own (default: 10m)"},
-			&cli.StringFlag{Name: "max-memory", Usage: "memory limit of the script, like 512MiB (default: a quarter of the machine's memory)"},
-			&cli.DurationFlag{Name: "grace", Usage: "how long a stopped script may take to unwind (default: 3s)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "time limit of the script; its header may set its own", DefaultText: defaultTimeoutText},
+			&cli.StringFlag{Name: "max-memory", Usage: "memory limit of the script, like 512MiB", DefaultText: defaultMemoryText},
+			&cli.DurationFlag{Name: "grace", Usage: "how long a stopped script may take to unwind", DefaultText: defaultGraceText},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print the script's log lines as they happen"},
 		},
 		Action: a.execAction,
@@ -147,16 +138,16 @@ func (a *App) execAction(c *cli.Context) error {
 		return &exitError{code: ExitUsage, err: err}
 	}
 	if !c.Bool("commit") {
-		res, changes, err := a.execPass(c, cfg, src, script, true)
+		res, plan, err := a.execPass(c, cfg, src, script, true)
 		if err != nil {
 			return err
 		}
 		a.printResult(res)
-		changes.printPlan(a.Stdout)
+		plan.WritePlan(a.Stdout)
 		if res.Status == host.StatusOK {
 			fmt.Fprintln(a.Stdout, "Nothing was changed (dry run). To apply: run again with --commit.")
 		}
-		return &exitError{code: resultCode(res)}
+		return &exitError{code: statusCode(res.Status)}
 	}
 
 	// Open the audit trail first: a fix whose record cannot be kept does
@@ -174,11 +165,11 @@ func (a *App) execAction(c *cli.Context) error {
 			return err
 		}
 		if res.Status != host.StatusOK {
-			plan.printPlan(a.Stdout)
-			return &exitError{code: resultCode(res), err: fmt.Errorf("the dry run did not end well (%s): nothing was committed", res.Status)}
+			plan.WritePlan(a.Stdout)
+			return &exitError{code: statusCode(res.Status), err: fmt.Errorf("the dry run did not end well (%s): nothing was committed", res.Status)}
 		}
-		plan.printPlan(a.Stdout)
-		n := plan.count()
+		plan.WritePlan(a.Stdout)
+		n := plan.Count()
 		if over := int64(c.Int("confirm-over")); n > over || over == 0 {
 			if !a.confirm(fmt.Sprintf("Apply these %d changes? [y/N] ", n)) {
 				return &exitError{code: ExitFailed, err: fmt.Errorf("not confirmed: nothing was committed")}
@@ -193,8 +184,8 @@ func (a *App) execAction(c *cli.Context) error {
 		return err
 	}
 	a.printResult(res)
-	applied.printApplied(a.Stdout, res)
-	applied.fill(rec, res)
+	applied.WriteApplied(a.Stdout, res)
+	applied.Fill(rec, res)
 	if err := trail.Append(context.WithoutCancel(c.Context), rec); err != nil {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("the audit record could not be written completely (the run's outcome is above): %w", err)}
 	}
@@ -203,7 +194,7 @@ func (a *App) execAction(c *cli.Context) error {
 		where += " and table " + audit.Table + " (" + trail.Connection() + ")"
 	}
 	fmt.Fprintf(a.Stderr, "etlhost: recorded in the audit trail: %s\n", where)
-	return &exitError{code: resultCode(res)}
+	return &exitError{code: statusCode(res.Status)}
 }
 
 // execRunner builds the runner of one pass: the run flags as for `etlhost
@@ -211,13 +202,12 @@ func (a *App) execAction(c *cli.Context) error {
 // dry run and the commit), Odoo writes granted and PostgreSQL atomic when
 // it commits.
 func (a *App) execRunner(c *cli.Context, cfg *host.Config, src *execSource, dry bool) (*host.Runner, func(), error) {
-	r, closeMods, err := a.runner(c, cfg)
+	opts, err := resolveRun(c, a.Getenv, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usageErr("%v", err)
 	}
-	closeMods()
-	mods, closeMods := a.modules(cfg, !dry)
-	r.Modules = mods
+	opts.OdooWrites = !dry
+	r, closeMods := a.runner(opts, cfg)
 	r.Jobs = 1
 	r.DryRun = dry
 	r.Atomic = !dry
@@ -228,22 +218,23 @@ func (a *App) execRunner(c *cli.Context, cfg *host.Config, src *execSource, dry 
 // execPass runs the script once, dry or committing, printing its log lines
 // (those that are not changes: those are listed at the end) and collecting
 // its changes.
-func (a *App) execPass(c *cli.Context, cfg *host.Config, src *execSource, script *host.Script, dry bool) (*host.Result, *changeLog, error) {
+func (a *App) execPass(c *cli.Context, cfg *host.Config, src *execSource, script *host.Script, dry bool) (*host.Result, *changes.Log, error) {
 	r, closeMods, err := a.execRunner(c, cfg, src, dry)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer closeMods()
-	changes := &changeLog{committed: map[string]bool{}}
-	r.Observer = &execObserver{w: a.Stderr, now: a.Now, quiet: c.Bool("quiet"), changes: changes}
+	list := changes.New()
+	r.Observer = fanout{
+		text.NewScriptView(a.Stderr, a.Now, c.Bool("quiet"), changes.Is), // its log lines, not its changes
+		list, // its changes: the plan, the changes applied, the audit record
+	}
 	rep, err := r.Run(c.Context, []*host.Script{script})
 	if err != nil {
 		return nil, nil, &exitError{code: ExitUsage, err: err}
 	}
-	return rep.Scripts[0], changes, nil
+	return rep.Scripts[0], list, nil
 }
-
-func resultCode(res *host.Result) int { return statusCode(res.Status) }
 
 // printResult prints what the script returned, as JSON, on stdout.
 func (a *App) printResult(res *host.Result) {
@@ -282,272 +273,14 @@ func (a *App) confirm(question string) bool {
 	return false
 }
 
-// openAudit opens the audit trail named by --audit-file or [audit] (the
-// file, and the history connection's table).
+// openAudit opens the audit trail resolveAudit names (the file, and the
+// table of the audit or history connection).
 func (a *App) openAudit(c *cli.Context, cfg *host.Config) (*audit.Trail, error) {
-	file := c.String("audit-file")
-	if file == "" {
-		file = cfg.Audit.File
-	}
-	if file == "" {
-		var err error
-		if file, err = audit.DefaultFile(a.Getenv); err != nil {
-			return nil, err
-		}
-	}
-	o := audit.Options{File: file}
-	name := cfg.Audit.Connection
-	if name == "" {
-		name = cfg.History.Connection
-	}
-	if name != "" {
-		o.DSN, o.ConnName = cfg.Postgres[name].DSN, name
+	o, err := resolveAudit(c, a.Getenv, cfg)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
 	defer cancel()
 	return audit.Open(ctx, o)
-}
-
-// execObserver prints a pass's log lines on stderr, except the changes
-// (plan, sent and statement lines), which are collected and listed at the
-// end.
-type execObserver struct {
-	mu      sync.Mutex
-	w       io.Writer
-	now     func() time.Time
-	quiet   bool
-	changes *changeLog
-}
-
-func (o *execObserver) ScriptStarted(*host.Script, time.Time) {}
-
-func (o *execObserver) ScriptEvent(_ *host.Script, e host.Event) {
-	if o.changes.observe(e) || o.quiet {
-		return
-	}
-	l, ok := e.Line()
-	if !ok {
-		return
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	fmt.Fprintf(o.w, "%s %-5s %s%s\n", o.now().Format("15:04:05"), l.Level, l.Msg, formatFields(l.Fields))
-}
-
-func (o *execObserver) ScriptFinished(r *host.Result) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if r.Status == host.StatusOK {
-		fmt.Fprintf(o.w, "%s ok (%s)\n", o.now().Format("15:04:05"), fmtDuration(r.Duration))
-		return
-	}
-	fmt.Fprintf(o.w, "%s %s (%s): %s\n", o.now().Format("15:04:05"), r.Status, fmtDuration(r.Duration), r.Error)
-}
-
-// change is one data change a script planned or made, from the typed
-// events of the bindings (never from log text, which a script can write):
-// an Odoo write or a PostgreSQL statement.
-type change struct {
-	text string // the event's line without its "plan: "/"sent: " prefix
-	odoo *audit.OdooWrite
-	pg   *audit.Statement
-}
-
-// changeLog collects the changes of one pass (or one REPL input). It is
-// safe for concurrent use: events come from the script's threads.
-type changeLog struct {
-	mu        sync.Mutex
-	list      []change
-	committed map[string]bool // PostgreSQL connections whose work committed
-}
-
-// observe records e when it is a change or a step of the script-wide
-// transaction, and reports whether it was (the summary says those in its
-// own words).
-func (c *changeLog) observe(e host.Event) bool {
-	_, handled := c.record(e)
-	return handled
-}
-
-// record is observe that also returns the change recorded (nil for the
-// steps of the script-wide transaction).
-func (c *changeLog) record(e host.Event) (*change, bool) {
-	var ch change
-	switch ev := e.Event.(type) {
-	case event.OdooWrite:
-		_, msg, _, _ := event.Line(ev)
-		_, text, _ := strings.Cut(msg, ": ")
-		ch = change{text: text, odoo: &audit.OdooWrite{Connection: ev.Connection, Model: ev.Model,
-			Method: ev.Method, IDs: ev.IDs, Values: ev.Values, Result: ev.Result, Error: ev.Err}}
-	case event.Statement:
-		ch = change{text: ev.Text, pg: &audit.Statement{Connection: ev.Connection, Statement: ev.Text,
-			Rows: ev.Rows, Deleted: ev.Deleted}}
-	case event.Transaction:
-		if ev.Outcome == event.Committed {
-			c.mu.Lock()
-			c.committed[ev.Connection] = true
-			c.mu.Unlock()
-		}
-		return nil, true
-	default:
-		return nil, false
-	}
-	c.mu.Lock()
-	c.list = append(c.list, ch)
-	c.mu.Unlock()
-	return &ch, true
-}
-
-// records is how many records a write touches.
-func records(w *audit.OdooWrite) int64 {
-	return event.OdooWrite{Method: w.Method, IDs: w.IDs, Values: w.Values}.Records()
-}
-
-// count is the number of changes: Odoo records written plus PostgreSQL
-// rows affected (a replace counts its deleted and inserted rows).
-func (c *changeLog) count() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var n int64
-	for _, ch := range c.list {
-		if ch.odoo != nil {
-			n += records(ch.odoo)
-		} else {
-			n += ch.pg.Rows + ch.pg.Deleted
-		}
-	}
-	return n
-}
-
-// totals sums the changes by kind.
-func (c *changeLog) totals() (writes, recs, stmts, rows int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, ch := range c.list {
-		if ch.odoo != nil {
-			writes++
-			recs += records(ch.odoo)
-		} else {
-			stmts++
-			rows += ch.pg.Rows + ch.pg.Deleted
-		}
-	}
-	return
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func (ch change) line() string {
-	if ch.odoo != nil {
-		s := "  odoo  " + ch.text
-		if ch.odoo.Error != "" {
-			s += "  (failed: " + firstLine(ch.odoo.Error) + ")"
-		}
-		return s
-	}
-	s := fmt.Sprintf("  pg    %s  rows=%d", ch.text, ch.pg.Rows)
-	if ch.pg.Deleted > 0 {
-		s += fmt.Sprintf(" deleted=%d", ch.pg.Deleted)
-	}
-	if ch.pg.Connection != "" && ch.pg.Connection != "default" {
-		s += " on " + ch.pg.Connection
-	}
-	return s
-}
-
-// printPlan lists a dry run's planned changes.
-func (c *changeLog) printPlan(w io.Writer) {
-	c.mu.Lock()
-	list := append([]change(nil), c.list...)
-	c.mu.Unlock()
-	if len(list) == 0 {
-		fmt.Fprintln(w, "Plan (dry run): no changes.")
-		return
-	}
-	fmt.Fprintln(w, "Plan (dry run: nothing was changed):")
-	for _, ch := range list {
-		fmt.Fprintln(w, ch.line())
-	}
-	writes, recs, stmts, rows := c.totals()
-	fmt.Fprintf(w, "%s planned: %s (%s), %s (%s).\n", plural(c.count(), "change", "changes"),
-		plural(writes, "Odoo write", "Odoo writes"), plural(recs, "record", "records"),
-		plural(stmts, "PostgreSQL statement", "PostgreSQL statements"), plural(rows, "row", "rows"))
-}
-
-// printApplied lists what a commit pass did: on success every change; on
-// failure the Odoo writes already sent, which stay applied.
-func (c *changeLog) printApplied(w io.Writer, res *host.Result) {
-	c.mu.Lock()
-	list := append([]change(nil), c.list...)
-	committed := len(c.committed)
-	c.mu.Unlock()
-	var sent, stmts []change
-	for _, ch := range list {
-		if ch.odoo != nil {
-			sent = append(sent, ch)
-		} else {
-			stmts = append(stmts, ch)
-		}
-	}
-	if res.Status == host.StatusOK {
-		if len(list) == 0 {
-			fmt.Fprintln(w, "Committed: the script made no changes.")
-			return
-		}
-		fmt.Fprintln(w, "Applied:")
-		for _, ch := range list {
-			fmt.Fprintln(w, ch.line())
-		}
-		writes, recs, n, rows := c.totals()
-		fmt.Fprintf(w, "Committed: %s (%s) sent, %s (%s) committed.\n",
-			plural(writes, "Odoo write", "Odoo writes"), plural(recs, "record", "records"),
-			plural(n, "PostgreSQL statement", "PostgreSQL statements"), plural(rows, "row", "rows"))
-		return
-	}
-	why := map[host.Status]string{host.StatusFailed: "failed", host.StatusTimeout: "ran out of time",
-		host.StatusCancelled: "was interrupted"}[res.Status]
-	fmt.Fprintf(w, "Not committed: the script %s.\n", why)
-	switch {
-	case committed > 0:
-		fmt.Fprintln(w, "PostgreSQL: the work of some connections was committed before the failure:")
-		for _, ch := range stmts {
-			if c.committed[ch.pg.Connection] {
-				fmt.Fprintln(w, ch.line())
-			}
-		}
-	case len(stmts) > 0:
-		fmt.Fprintf(w, "PostgreSQL: rolled back, nothing was committed (%s undone).\n", plural(int64(len(stmts)), "statement", "statements"))
-	default:
-		fmt.Fprintln(w, "PostgreSQL: nothing was committed.")
-	}
-	if len(sent) == 0 {
-		fmt.Fprintln(w, "Odoo: no write was sent.")
-		return
-	}
-	fmt.Fprintln(w, "Odoo writes already sent (Odoo has no transaction across calls: they stay applied):")
-	for _, ch := range sent {
-		fmt.Fprintln(w, ch.line())
-	}
-}
-
-// fill completes an audit record with a pass's outcome and changes: the
-// Odoo writes sent, and the statements of the connections that committed.
-func (c *changeLog) fill(rec *audit.Record, res *host.Result) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rec.Status = string(res.Status)
-	rec.Error = res.Error
-	for _, ch := range c.list {
-		switch {
-		case ch.odoo != nil:
-			rec.OdooWrites = append(rec.OdooWrites, *ch.odoo)
-		case c.committed[ch.pg.Connection]:
-			rec.Statements = append(rec.Statements, *ch.pg)
-		}
-	}
 }

@@ -25,17 +25,11 @@ import (
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 	"github.com/etlhost/etlhost/odoo/odoosim"
+	"github.com/etlhost/etlhost/report/text"
 )
 
 //go:embed etlhost_testing.lua
 var testingStub string
-
-func init() {
-	commandRegistry = append(commandRegistry, (*App).testCommand)
-}
-
-// DefaultTestTimeout is the time limit of one test file.
-const DefaultTestTimeout = 5 * time.Minute
 
 // testModuleName is the module the test driver is reached by. The driver
 // prefixes a test file's first line with a require of it (line numbers stay
@@ -351,7 +345,7 @@ func (a *App) runTestFile(c *cli.Context, cfg *host.Config, path string, filter 
 			// The file stopped (time limit, Ctrl+C) inside this test.
 			drv.cur.Status = "fail"
 			drv.cur.Duration = time.Since(drv.curStart)
-			drv.cur.Out = append(drv.cur.Out, fmt.Sprintf("stopped inside this test: %s", firstLine(res.Error)))
+			drv.cur.Out = append(drv.cur.Out, fmt.Sprintf("stopped inside this test: %s", text.FirstLine(res.Error)))
 			out.Err = ""
 		}
 	}
@@ -496,7 +490,7 @@ func (d *testDriver) ScriptEvent(_ *host.Script, e host.Event) {
 	if !ok {
 		return
 	}
-	line := fmt.Sprintf("%s: %s%s", l.Level, l.Msg, formatFields(l.Fields))
+	line := fmt.Sprintf("%s: %s%s", l.Level, l.Msg, text.Fields(l.Fields))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cur != nil {
@@ -676,7 +670,7 @@ func showValue(v lua.LValue) string {
 	}
 	if g, err := luaconv.FromLua(v); err == nil {
 		if b, err := json.Marshal(g); err == nil {
-			return truncate(string(b), 300)
+			return text.Truncate(string(b), 300)
 		}
 	}
 	return v.String()

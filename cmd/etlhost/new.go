@@ -14,10 +14,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	commandRegistry = append(commandRegistry, (*App).newCommand)
-}
-
 // scriptNameRe is what a new script may be called: its name becomes a
 // metric label, a history key and, by default, its table's name.
 var scriptNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

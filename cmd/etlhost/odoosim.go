@@ -18,10 +18,6 @@ import (
 	"github.com/etlhost/etlhost/odoo/odoosim"
 )
 
-func init() {
-	commandRegistry = append(commandRegistry, (*App).odooSimCommand)
-}
-
 // odooSimCommand serves the project's Odoo simulator, for the demo and for
 // analysts working offline.
 func (a *App) odooSimCommand() *cli.Command {

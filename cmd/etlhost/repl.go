@@ -21,11 +21,9 @@ import (
 
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/internal/audit"
+	"github.com/etlhost/etlhost/report/changes"
+	"github.com/etlhost/etlhost/report/text"
 )
-
-func init() {
-	commandRegistry = append(commandRegistry, (*App).replCommand)
-}
 
 func (a *App) replCommand() *cli.Command {
 	return &cli.Command{
@@ -95,7 +93,7 @@ func (a *App) replAction(c *cli.Context) error {
 	defer in.close()
 	rp := &repl{a: a, commit: commit, trail: trail, args: args, out: in.out(a.Stdout), errw: in.out(a.Stderr)}
 	r.Observer = rp
-	rp.changes = &changeLog{committed: map[string]bool{}}
+	rp.changes = changes.New()
 	sess, err := r.NewSession(c.Context, "repl")
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
@@ -182,7 +180,7 @@ type repl struct {
 	out     io.Writer
 	errw    io.Writer
 	mu      sync.Mutex
-	changes *changeLog
+	changes *changes.Log
 	planned int64 // changes planned in the whole (dry) session
 }
 
@@ -220,8 +218,8 @@ Modules are globals: pg.connect(), odoo.connect(), json.encode(v), etl.args ...
 // eval runs one input; it reports false when the input is not finished.
 func (rp *repl) eval(code string) bool {
 	rp.mu.Lock()
-	rp.changes = &changeLog{committed: map[string]bool{}}
-	changes := rp.changes
+	rp.changes = changes.New()
+	list := rp.changes
 	rp.mu.Unlock()
 	vals, err := rp.sess.Eval(code)
 	if errors.Is(err, host.ErrIncomplete) {
@@ -244,16 +242,16 @@ func (rp *repl) eval(code string) bool {
 		}
 	}
 	if rp.commit {
-		rp.settled(code, changes, ok, err)
+		rp.settled(code, list, ok, err)
 	} else {
-		rp.planned += changes.count()
+		rp.planned += list.Count()
 	}
 	return true
 }
 
 // settled reports and audits what a committed input changed.
-func (rp *repl) settled(code string, changes *changeLog, ok bool, evalErr error) {
-	writes, _, stmts, rows := changes.totals()
+func (rp *repl) settled(code string, list *changes.Log, ok bool, evalErr error) {
+	writes, _, stmts, rows := list.Totals()
 	if writes == 0 && stmts == 0 {
 		return
 	}
@@ -263,24 +261,24 @@ func (rp *repl) settled(code string, changes *changeLog, ok bool, evalErr error)
 		res.Status = host.StatusFailed
 		res.Error = evalErr.Error()
 	}
-	changes.fill(rec, res)
+	list.Fill(rec, res)
 	if len(rec.OdooWrites) == 0 && len(rec.Statements) == 0 {
 		// Only rolled-back statements: nothing to record.
-		fmt.Fprintf(rp.out, "(rolled back in PostgreSQL: %s undone)\n", plural(stmts, "statement", "statements"))
+		fmt.Fprintf(rp.out, "(rolled back in PostgreSQL: %s undone)\n", changes.Plural(stmts, "statement", "statements"))
 		return
 	}
 	if ok {
 		var parts []string
 		if writes > 0 {
-			parts = append(parts, plural(writes, "Odoo write", "Odoo writes")+" sent")
+			parts = append(parts, changes.Plural(writes, "Odoo write", "Odoo writes")+" sent")
 		}
 		if stmts > 0 {
-			parts = append(parts, fmt.Sprintf("%s (%s) committed", plural(stmts, "PostgreSQL statement", "PostgreSQL statements"), plural(rows, "row", "rows")))
+			parts = append(parts, fmt.Sprintf("%s (%s) committed", changes.Plural(stmts, "PostgreSQL statement", "PostgreSQL statements"), changes.Plural(rows, "row", "rows")))
 		}
 		fmt.Fprintf(rp.out, "(%s)\n", strings.Join(parts, ", "))
 	} else if stmts > 0 {
 		fmt.Fprintf(rp.out, "(rolled back in PostgreSQL: %s undone; Odoo writes already sent stay: %d)\n",
-			plural(stmts, "statement", "statements"), writes)
+			changes.Plural(stmts, "statement", "statements"), writes)
 	}
 	if err := rp.trail.Append(context.Background(), rec); err != nil {
 		fmt.Fprintln(rp.errw, "etlhost: the audit record could not be written:", err)
@@ -289,7 +287,7 @@ func (rp *repl) settled(code string, changes *changeLog, ok bool, evalErr error)
 
 func (rp *repl) afterClose() {
 	if !rp.commit && rp.planned > 0 {
-		fmt.Fprintf(rp.errw, "Dry run: nothing was changed (%s planned).\n", plural(rp.planned, "change", "changes"))
+		fmt.Fprintf(rp.errw, "Dry run: nothing was changed (%s planned).\n", changes.Plural(rp.planned, "change", "changes"))
 	}
 }
 
@@ -302,17 +300,17 @@ func (rp *repl) ScriptFinished(*host.Result)           {}
 func (rp *repl) ScriptEvent(_ *host.Script, e host.Event) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock() // also keeps lines of concurrent light threads whole
-	ch, handled := rp.changes.record(e)
+	ch, handled := rp.changes.Record(e)
 	if handled {
 		if ch != nil {
 			label := "plan"
 			if rp.commit {
 				label = "done"
-				if ch.odoo != nil {
+				if ch.Odoo != nil {
 					label = "sent"
 				}
 			}
-			fmt.Fprintln(rp.out, label+ch.line())
+			fmt.Fprintln(rp.out, label+ch.Line())
 		}
 		return
 	}
@@ -321,10 +319,10 @@ func (rp *repl) ScriptEvent(_ *host.Script, e host.Event) {
 		return
 	}
 	if l.Level == "info" {
-		fmt.Fprintf(rp.out, "%s%s\n", l.Msg, formatFields(l.Fields))
+		fmt.Fprintf(rp.out, "%s%s\n", l.Msg, text.Fields(l.Fields))
 		return
 	}
-	fmt.Fprintf(rp.errw, "%s: %s%s\n", l.Level, l.Msg, formatFields(l.Fields))
+	fmt.Fprintf(rp.errw, "%s: %s%s\n", l.Level, l.Msg, text.Fields(l.Fields))
 }
 
 // replInput reads the session's lines: with liner on a terminal (line

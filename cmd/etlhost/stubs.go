@@ -11,19 +11,7 @@ import (
 	"slices"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/etlhost/etlhost/luabind/etl"
-	luajson "github.com/etlhost/etlhost/luabind/json"
-	"github.com/etlhost/etlhost/luabind/log"
-	odoomod "github.com/etlhost/etlhost/luabind/odoo"
-	"github.com/etlhost/etlhost/luabind/pg"
-	"github.com/etlhost/etlhost/luabind/shared"
-	"github.com/etlhost/etlhost/luabind/task"
 )
-
-func init() {
-	commandRegistry = append(commandRegistry, (*App).stubsCommand)
-}
 
 // stubFile is one LuaLS definition file written by `etlhost stubs`.
 type stubFile struct {
@@ -31,21 +19,17 @@ type stubFile struct {
 	Text string
 }
 
-// stubFiles lists every module's stub, in the order of the README's module
-// table, then the definitions of the `t` object of `etlhost test`. Each
-// module package embeds its own stub (luabind/<name>/<name>.lua), so the
-// file the module's tests check is the file editors get.
+// stubFiles lists every module's stub (luaModules, in the order of the
+// README's module table), then the definitions of the `t` object of
+// `etlhost test`. Each module package embeds its own stub
+// (luabind/<name>/<name>.lua), so the file the module's tests check is the
+// file editors get.
 func stubFiles() []stubFile {
-	return []stubFile{
-		{"log.lua", log.Stub},
-		{"json.lua", luajson.Stub},
-		{"etl.lua", etl.Stub},
-		{"task.lua", task.Stub},
-		{"shared.lua", shared.Stub},
-		{"pg.lua", pg.Stub},
-		{"odoo.lua", odoomod.Stub},
-		{"etlhost_testing.lua", testingStub},
+	var files []stubFile
+	for _, m := range luaModules {
+		files = append(files, stubFile{m.name + ".lua", m.stub})
 	}
+	return append(files, stubFile{"etlhost_testing.lua", testingStub})
 }
 
 func (a *App) stubsCommand() *cli.Command {

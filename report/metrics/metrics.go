@@ -1,7 +1,6 @@
-package main
-
-// --metrics-file: the run's figures in Prometheus' text format, for
-// node_exporter's textfile collector.
+// Package metrics writes a run's figures in Prometheus' text format, for
+// node_exporter's textfile collector (`etlhost run --metrics-file`).
+package metrics
 
 import (
 	"bufio"
@@ -17,35 +16,30 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/etlhost/etlhost/host"
+	"github.com/etlhost/etlhost/report/text"
 )
 
-func init() {
-	runExtensions = append(runExtensions, runExtension{
-		Flags: []cli.Flag{
-			sharedString(&cli.StringFlag{Name: "metrics-file", Usage: "write the run's metrics in Prometheus text format to `PATH` (for node_exporter's textfile collector: a .prom file in its folder)"}),
-		},
-		After: func(a *App, c *cli.Context, _ *host.Config, rep *host.Report) error {
-			path := c.String("metrics-file")
-			if path == "" {
-				return nil
-			}
-			if err := writeMetricsFile(path, rep); err != nil {
-				return fmt.Errorf("--metrics-file: %w", err)
-			}
-			return nil
-		},
-	})
-}
+// File is the metrics file of a run: when the run ends, Finish writes its
+// metrics at Path. It is a host.Observer that needs only the run's report.
+type File struct{ Path string }
+
+// ScriptStarted implements host.Observer.
+func (*File) ScriptStarted(*host.Script, time.Time) {}
+
+// ScriptEvent implements host.Observer.
+func (*File) ScriptEvent(*host.Script, host.Event) {}
+
+// ScriptFinished implements host.Observer.
+func (*File) ScriptFinished(*host.Result) {}
+
+// Finish writes the metrics of rep to the file.
+func (f *File) Finish(rep *host.Report) error { return writeMetricsFile(f.Path, rep) }
 
 // lastSuccessMetric carries each script's last success from one run to the
 // next: it is read back from the previous file at the same path, so it
 // works without the run history (and the history's database).
 const lastSuccessMetric = "etlhost_script_last_success_timestamp_seconds"
-
-var allStatuses = []host.Status{host.StatusOK, host.StatusFailed, host.StatusTimeout, host.StatusCancelled}
 
 // writeMetricsFile writes the metrics of rep to path atomically: a
 // temporary file in the same folder (named so the textfile collector, which
@@ -151,23 +145,6 @@ func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
-// rowsOf is the `rows` field of a script's result, when it is a number.
-func rowsOf(v any) (float64, bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return 0, false
-	}
-	switch n := m["rows"].(type) {
-	case float64:
-		return n, true
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	}
-	return 0, false
-}
-
 // renderMetrics renders a report as metric families. Per-script series are
 // labelled script="name"; statuses are one series per possible status,
 // 1 for the actual one (so `== 1` selects it and absent series never
@@ -196,7 +173,7 @@ func renderMetrics(rep *host.Report, prevSuccess map[string]float64) []byte {
 	fmt.Fprintf(&b, "etlhost_run_timestamp_seconds %s\n", ts(rep.StartedAt.Add(rep.Duration)))
 	family("etlhost_run_scripts", "gauge", "Scripts of the last run by status.")
 	counts := rep.Counts()
-	for _, st := range allStatuses {
+	for _, st := range text.Statuses {
 		fmt.Fprintf(&b, "etlhost_run_scripts{status=%q} %d\n", st, counts[st])
 	}
 
@@ -204,7 +181,7 @@ func renderMetrics(rep *host.Report, prevSuccess map[string]float64) []byte {
 	sort.Slice(scripts, func(i, j int) bool { return scripts[i].Name < scripts[j].Name })
 	family("etlhost_script_status", "gauge", "Status of each script in the last run: 1 for the status it ended with, 0 for the others.")
 	for _, r := range scripts {
-		for _, st := range allStatuses {
+		for _, st := range text.Statuses {
 			fmt.Fprintf(&b, "etlhost_script_status{script=\"%s\",status=%q} %s\n", escapeLabel(r.Name), st, bool01(r.Status == st))
 		}
 	}
@@ -214,14 +191,14 @@ func renderMetrics(rep *host.Report, prevSuccess map[string]float64) []byte {
 	}
 	var withRows []*host.Result
 	for _, r := range scripts {
-		if _, ok := rowsOf(r.Value); ok {
+		if _, ok := text.Rows(r.Value); ok {
 			withRows = append(withRows, r)
 		}
 	}
 	if len(withRows) > 0 {
 		family("etlhost_script_rows", "gauge", "The rows field of each script's result in the last run (scripts that return {rows = n}).")
 		for _, r := range withRows {
-			n, _ := rowsOf(r.Value)
+			n, _ := text.Rows(r.Value)
 			fmt.Fprintf(&b, "etlhost_script_rows{script=\"%s\"} %s\n", escapeLabel(r.Name), num(n))
 		}
 	}

@@ -1,8 +1,8 @@
-package main
-
-// The live view of `etlhost run` on a terminal: one line per running
-// script, redrawn in place about ten times a second, with log lines and
-// finished scripts printed above it, and a coloured summary table at the end.
+// Package live is the live view of `etlhost run` on a terminal: one line
+// per running script, redrawn in place about ten times a second, with log
+// lines and finished scripts printed above it, and a coloured summary table
+// at the end (package text writes it).
+package live
 
 import (
 	"context"
@@ -13,45 +13,16 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
+	"github.com/etlhost/etlhost/report/text"
 )
-
-func init() {
-	runExtensions = append(runExtensions, runExtension{
-		Flags: []cli.Flag{
-			sharedBool(&cli.BoolFlag{Name: "no-progress", Usage: "print plain timestamped lines even on a terminal (no live view)"}),
-		},
-		Observer: liveObserverFor,
-	})
-}
 
 // redrawEvery is the live view's refresh period.
 const redrawEvery = 100 * time.Millisecond
 
-// liveObserverFor replaces the plain text observer with the live view when
-// stderr is a terminal that can move its cursor (not TERM=dumb) and
-// --no-progress is not given. It only replaces the plain observer: another
-// extension's wrapper is left alone rather than dropped.
-func liveObserverFor(a *App, c *cli.Context, next host.Observer) host.Observer {
-	if _, plain := next.(*textObserver); !plain || c.Bool("no-progress") || a.Getenv("TERM") == "dumb" {
-		return next
-	}
-	cols, tty := terminalWidth(a.Stderr)
-	if !tty {
-		return next
-	}
-	return newLiveObserver(c.Context, a.Stderr, a.Now, liveOptions{
-		Color: a.Getenv("NO_COLOR") == "",
-		Quiet: c.Bool("quiet"),
-		Width: cols,
-		Total: c.Args().Len(),
-	})
-}
-
-type liveOptions struct {
+// Options of the live view.
+type Options struct {
 	Color bool // ANSI colours (off with NO_COLOR); cursor movement is used either way
 	Quiet bool // no log lines
 	Width int  // terminal columns (0: 80)
@@ -69,8 +40,9 @@ type liveScript struct {
 	last            string // the last log line, shown when there is nothing else
 }
 
-type liveObserver struct {
-	opts liveOptions
+// View is the live view of a run, a host.Observer. Finish ends it.
+type View struct {
+	opts Options
 	now  func() time.Time
 
 	mu      sync.Mutex
@@ -87,11 +59,13 @@ type liveObserver struct {
 	wg   sync.WaitGroup
 }
 
-func newLiveObserver(ctx context.Context, w io.Writer, now func() time.Time, opts liveOptions) *liveObserver {
+// New starts the live view of a run on the terminal w; it redraws until
+// Finish, and leaves its block in place when ctx ends (an interrupt).
+func New(ctx context.Context, w io.Writer, now func() time.Time, opts Options) *View {
 	if opts.Width <= 0 {
 		opts.Width = 80
 	}
-	o := &liveObserver{opts: opts, now: now, w: w, start: now(), counts: map[host.Status]int{}, stop: make(chan struct{})}
+	o := &View{opts: opts, now: now, w: w, start: now(), counts: map[host.Status]int{}, stop: make(chan struct{})}
 	o.wg.Add(1)
 	go o.loop(ctx)
 	return o
@@ -100,7 +74,7 @@ func newLiveObserver(ctx context.Context, w io.Writer, now func() time.Time, opt
 // loop redraws on a ticker. When the run is interrupted, main prints a
 // line of its own at the cursor: the block drawn so far is left where it is
 // and the next one starts below the message.
-func (o *liveObserver) loop(ctx context.Context) {
+func (o *View) loop(ctx context.Context) {
 	defer o.wg.Done()
 	t := time.NewTicker(redrawEvery)
 	defer t.Stop()
@@ -123,7 +97,7 @@ func (o *liveObserver) loop(ctx context.Context) {
 	}
 }
 
-func (o *liveObserver) find(s *host.Script) *liveScript {
+func (o *View) find(s *host.Script) *liveScript {
 	for _, ls := range o.running {
 		if ls.s == s {
 			return ls
@@ -133,7 +107,7 @@ func (o *liveObserver) find(s *host.Script) *liveScript {
 }
 
 // ScriptStarted implements host.Observer.
-func (o *liveObserver) ScriptStarted(s *host.Script, at time.Time) {
+func (o *View) ScriptStarted(s *host.Script, at time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.running = append(o.running, &liveScript{s: s, started: at})
@@ -142,7 +116,7 @@ func (o *liveObserver) ScriptStarted(s *host.Script, at time.Time) {
 
 // ScriptEvent implements host.Observer: progress and rows show at the next
 // tick, a line goes above the block.
-func (o *liveObserver) ScriptEvent(s *host.Script, e host.Event) {
+func (o *View) ScriptEvent(s *host.Script, e host.Event) {
 	switch ev := e.Event.(type) {
 	case event.Progress:
 		o.progress(s, ev.Done, ev.Total)
@@ -156,12 +130,12 @@ func (o *liveObserver) ScriptEvent(s *host.Script, e host.Event) {
 	}
 }
 
-func (o *liveObserver) line(s *host.Script, l host.LogLine) {
-	text := fmt.Sprintf("%s%s", l.Msg, formatFields(l.Fields))
+func (o *View) line(s *host.Script, l host.LogLine) {
+	msg := l.Msg + text.Fields(l.Fields)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
-		ls.last = firstLine(text)
+		ls.last = text.FirstLine(msg)
 	}
 	if o.opts.Quiet {
 		return
@@ -175,10 +149,10 @@ func (o *liveObserver) line(s *host.Script, l host.LogLine) {
 	case "debug":
 		level = o.paint(level, "2")
 	}
-	o.pending = append(o.pending, fmt.Sprintf("%s %s | %s %s", o.paint(l.Time.Format("15:04:05"), "2"), s.Name, level, text))
+	o.pending = append(o.pending, fmt.Sprintf("%s %s | %s %s", o.paint(l.Time.Format("15:04:05"), "2"), s.Name, level, msg))
 }
 
-func (o *liveObserver) progress(s *host.Script, done, total int64) {
+func (o *View) progress(s *host.Script, done, total int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
@@ -186,7 +160,7 @@ func (o *liveObserver) progress(s *host.Script, done, total int64) {
 	}
 }
 
-func (o *liveObserver) rows(s *host.Script, fetched, loaded int64) {
+func (o *View) rows(s *host.Script, fetched, loaded int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
@@ -196,7 +170,7 @@ func (o *liveObserver) rows(s *host.Script, fetched, loaded int64) {
 
 // ScriptFinished implements host.Observer: the script leaves the block and
 // its outcome is printed above it.
-func (o *liveObserver) ScriptFinished(r *host.Result) {
+func (o *View) ScriptFinished(r *host.Result) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for i, ls := range o.running {
@@ -206,30 +180,29 @@ func (o *liveObserver) ScriptFinished(r *host.Result) {
 		}
 	}
 	o.counts[r.Status]++
-	detail := summarizeValue(r.Value)
-	if r.Status != host.StatusOK {
-		detail = firstLine(r.Error)
-	}
-	line := fmt.Sprintf("%s %s %s %s", statusMark(r.Status), o.paintStatus(r.Status), r.Name, o.paint("("+fmtDuration(r.Duration)+")", "2"))
+	detail := text.Outcome(r)
+	line := fmt.Sprintf("%s %s %s %s", statusMark(r.Status), o.paintStatus(r.Status), r.Name, o.paint("("+text.Duration(r.Duration)+")", "2"))
 	if detail != "" {
-		line += "  " + truncate(detail, 200)
+		line += "  " + text.Truncate(detail, 200)
 	}
 	o.pending = append(o.pending, line)
 	o.redraw()
 }
 
-// Summary prints the final table instead of the block.
-func (o *liveObserver) Summary(rep *host.Report) {
+// Finish stops the redraws and prints the run's summary, in colour unless
+// NO_COLOR, in place of the block.
+func (o *View) Finish(rep *host.Report) error {
 	o.close()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.running = nil
 	o.redraw()
 	o.drawn = 0
-	printSummary(o.w, rep, o.opts.Color)
+	text.WriteSummary(o.w, rep, o.opts.Color)
+	return nil
 }
 
-func (o *liveObserver) close() {
+func (o *View) close() {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
@@ -245,7 +218,7 @@ func (o *liveObserver) close() {
 // screen, prints pending lines and draws the block again, in one write.
 // Block lines are cut to the terminal's width: a wrapped line would throw
 // off the count of lines to move up over.
-func (o *liveObserver) redraw() {
+func (o *View) redraw() {
 	var b strings.Builder
 	if o.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", o.drawn)
@@ -269,7 +242,7 @@ func (o *liveObserver) redraw() {
 var spinner = []rune("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
 
 // block renders the live lines: one per running script, then a status line.
-func (o *liveObserver) block() []string {
+func (o *View) block() []string {
 	if len(o.running) == 0 && o.closed {
 		return nil
 	}
@@ -320,7 +293,7 @@ func (o *liveObserver) block() []string {
 	var parts []string
 	parts = append(parts, fmt.Sprintf("%d running", len(o.running)))
 	finished := 0
-	for _, st := range []host.Status{host.StatusOK, host.StatusFailed, host.StatusTimeout, host.StatusCancelled} {
+	for _, st := range text.Statuses {
 		if n := o.counts[st]; n > 0 {
 			finished += n
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
@@ -356,35 +329,12 @@ func cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func (o *liveObserver) paint(s, sgr string) string {
-	return paint(o.opts.Color, s, sgr)
+func (o *View) paint(s, sgr string) string {
+	return text.Paint(o.opts.Color, s, sgr)
 }
 
-func (o *liveObserver) paintStatus(st host.Status) string {
-	return paintStatus(o.opts.Color, st, len(st))
-}
-
-func paint(color bool, s, sgr string) string {
-	if !color || s == "" {
-		return s
-	}
-	return "\x1b[" + sgr + "m" + s + "\x1b[0m"
-}
-
-// paintStatus pads the status to width, then colours it: ok green, failed
-// red, timeout yellow, cancelled magenta.
-func paintStatus(color bool, st host.Status, width int) string {
-	s := fmt.Sprintf("%-*s", width, st)
-	switch st {
-	case host.StatusOK:
-		return paint(color, s, "32")
-	case host.StatusFailed:
-		return paint(color, s, "1;31")
-	case host.StatusTimeout:
-		return paint(color, s, "33")
-	default:
-		return paint(color, s, "35")
-	}
+func (o *View) paintStatus(st host.Status) string {
+	return text.PaintStatus(o.opts.Color, st, len(st))
 }
 
 func statusMark(st host.Status) string {
@@ -392,38 +342,4 @@ func statusMark(st host.Status) string {
 		return "✓"
 	}
 	return "✗"
-}
-
-// printSummary is the terminal's summary: the plain summary's table with
-// coloured statuses.
-func printSummary(w io.Writer, rep *host.Report, color bool) {
-	nameW := len("SCRIPT")
-	for _, r := range rep.Scripts {
-		nameW = max(nameW, utf8.RuneCountInString(r.Name))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n%s\n", paint(color, "Summary (completion order)", "1"))
-	fmt.Fprintf(&b, "  %-9s %9s  %-*s  %s\n", "STATUS", "DURATION", nameW, "SCRIPT", "RESULT")
-	for _, r := range rep.Scripts {
-		detail := summarizeValue(r.Value)
-		if r.Status != host.StatusOK {
-			detail = firstLine(r.Error)
-		}
-		fmt.Fprintf(&b, "  %s %9s  %-*s  %s\n", paintStatus(color, r.Status, 9), fmtDuration(r.Duration), nameW, r.Name, truncate(detail, 100))
-	}
-	counts := rep.Counts()
-	var parts []string
-	for _, st := range []host.Status{host.StatusOK, host.StatusFailed, host.StatusTimeout, host.StatusCancelled} {
-		if counts[st] > 0 {
-			parts = append(parts, paint(color && st != host.StatusOK, fmt.Sprintf("%d %s", counts[st], st), "1"))
-		}
-	}
-	fmt.Fprintf(&b, "Wall time %s; script time %s (one after another); %s\n",
-		fmtDuration(rep.Duration), fmtDuration(rep.ScriptTime()), strings.Join(parts, ", "))
-	for _, r := range rep.Scripts {
-		if r.Status != host.StatusOK && strings.Contains(r.Error, "\n") {
-			fmt.Fprintf(&b, "\n%s (%s):\n%s\n", r.Name, paintStatus(color, r.Status, len(r.Status)), indent(r.Error))
-		}
-	}
-	_, _ = io.WriteString(w, b.String())
 }

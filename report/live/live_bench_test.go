@@ -1,4 +1,4 @@
-package main
+package live
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
+	"github.com/etlhost/etlhost/report/text"
 )
 
 // BenchmarkObserverLogLine measures what one script log line costs the
@@ -18,7 +19,7 @@ func BenchmarkObserverLogLine(b *testing.B) {
 	line := host.Event{Time: time.Now(), Event: event.Log{Level: "info", Msg: "loaded page", Fields: map[string]any{"rows": 500, "page": 3}}}
 	progress := host.Event{Time: time.Now(), Event: event.Progress{Done: 10, Total: 100}}
 	b.Run("plain", func(b *testing.B) {
-		o := newTextObserver(io.Discard, time.Now, false)
+		o := text.NewView(io.Discard, time.Now, false)
 		o.ScriptStarted(s, time.Now())
 		b.ReportAllocs()
 		for b.Loop() {
@@ -26,7 +27,7 @@ func BenchmarkObserverLogLine(b *testing.B) {
 		}
 	})
 	b.Run("live", func(b *testing.B) {
-		o := newLiveObserver(context.Background(), io.Discard, time.Now, liveOptions{Color: true, Width: 120, Total: 3})
+		o := New(context.Background(), io.Discard, time.Now, Options{Color: true, Width: 120, Total: 3})
 		defer o.close()
 		o.ScriptStarted(s, time.Now())
 		b.ReportAllocs()
@@ -40,7 +41,7 @@ func BenchmarkObserverLogLine(b *testing.B) {
 // BenchmarkLiveRedraw is one frame of the live view with eight running
 // scripts: ten of these a second is the view's whole cost.
 func BenchmarkLiveRedraw(b *testing.B) {
-	o := newLiveObserver(context.Background(), io.Discard, time.Now, liveOptions{Color: true, Width: 120, Total: 8})
+	o := New(context.Background(), io.Discard, time.Now, Options{Color: true, Width: 120, Total: 8})
 	defer o.close()
 	for i := 0; i < 8; i++ {
 		s := &host.Script{Name: "script_" + string(rune('a'+i))}

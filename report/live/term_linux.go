@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package live
 
 import (
 	"io"
@@ -9,10 +9,10 @@ import (
 	"unsafe"
 )
 
-// terminalWidth says whether w is a terminal and how many columns it has
+// TerminalWidth says whether w is a terminal and how many columns it has
 // (0 when unknown). It asks the kernel with the TCGETS and TIOCGWINSZ
 // ioctls rather than adding golang.org/x/term for two system calls.
-func terminalWidth(w io.Writer) (cols int, ok bool) {
+func TerminalWidth(w io.Writer) (cols int, ok bool) {
 	f, isFile := w.(*os.File)
 	if !isFile {
 		return 0, false
