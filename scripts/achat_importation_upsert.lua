@@ -37,12 +37,7 @@ end))
 -- once the vendors are read.
 local rows, vendor_of = {}, {}
 if foreign then
-  for bill in erp:iter("account.move", lookup.all({
-    { "move_type", "=", "in_invoice" },
-    { "state", "=", "posted" },
-    { "payment_state", "in", { "not_paid", "partial" } },
-  }, foreign), fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date",
-    "invoice_date_due", "amount_total", "amount_residual" })) do
+  for bill in erp:iter("account.move", lookup.unpaid("in_invoice", foreign), fetch.pages(lookup.MOVE_FIELDS)) do
     local i = #rows + 1
     vendor_of[i] = bill.partner_id.id
     rows[i] = {

@@ -45,18 +45,13 @@ if local_bill then
     { "account_id.account_type", "=", "liability_payable" },
     { "reconciled", "=", false },
     { "amount_residual", "!=", 0 },
-    { "move_id", "any", lookup.all({
-      { "move_type", "=", "in_invoice" },
-      { "payment_state", "in", { "not_paid", "partial" } },
-    }, local_bill) },
+    { "move_id", "any", lookup.unpaid("in_invoice", local_bill) },
   }, fetch.pages({ "move_id", "date_maturity", "amount_residual" })) do
     installments[#installments + 1] = { line.id, line.move_id.id, line.date_maturity, line.amount_residual }
     bill_ids[#bill_ids + 1] = line.move_id.id
   end
 end
-local bills = lookup.rows_by_id(erp, "account.move", lookup.distinct(bill_ids),
-  { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
-    "amount_total", "amount_residual" })
+local bills = lookup.rows_by_id(erp, "account.move", lookup.distinct(bill_ids), lookup.MOVE_FIELDS)
 task.wait(created)
 
 -- One row an installment, in the table's column order (tables.columns).

@@ -36,12 +36,7 @@ end))
 -- page by page as the invoices arrive.
 local rows = {}
 if home then
-  for invoice in erp:iter("account.move", lookup.all({
-    { "move_type", "=", "out_invoice" },
-    { "state", "=", "posted" },
-    { "payment_state", "in", { "not_paid", "partial" } },
-  }, home), fetch.pages({ "name", "partner_id", "company_id", "currency_id", "invoice_date",
-    "invoice_date_due", "amount_total", "amount_residual" })) do
+  for invoice in erp:iter("account.move", lookup.unpaid("out_invoice", home), fetch.pages(lookup.MOVE_FIELDS)) do
     local company = ref.companies[invoice.company_id.id]
     rows[#rows + 1] = {
       invoice.id, company.name, invoice.name, invoice.partner_id.name, ref.countries[company.country_id],

@@ -59,6 +59,19 @@ function M.reference(erp)
   return ref
 end
 
+-- The unpaid documents: posted, not paid or only partly paid.
+M.UNPAID = { { "state", "=", "posted" }, { "payment_state", "in", { "not_paid", "partial" } } }
+
+-- The fields of an invoice or bill the jobs write.
+M.MOVE_FIELDS = { "name", "partner_id", "company_id", "currency_id", "invoice_date", "invoice_date_due",
+  "amount_total", "amount_residual" }
+
+-- unpaid returns the domain of the unpaid documents of move_type
+-- ("in_invoice", "out_invoice") that also match rule.
+function M.unpaid(move_type, rule)
+  return M.all({ { "move_type", "=", move_type } }, M.UNPAID, rule)
+end
+
 -- map returns {fn(item) for each item}, leaving out nils.
 function M.map(list, fn)
   local out = {}
