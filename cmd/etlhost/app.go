@@ -300,7 +300,7 @@ func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error
 		jsonOut = &jsonreport.Writer{W: a.Stdout}
 	}
 	reporters := nonNil(
-		a.view(c, len(paths)),       // the live view on a terminal, else the text view; the summary
+		a.view(c, len(paths)),        // the live view on a terminal, else the text view; the summary
 		a.historyRecorder(opts, cfg), // --history or [history]: the run history
 		a.metricsFile(c),             // --metrics-file
 		a.notifier(opts),             // --notify or $ETLHOST_NOTIFY_URL

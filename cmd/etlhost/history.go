@@ -88,4 +88,3 @@ func (a *App) historyAction(c *cli.Context) error {
 	history.WriteText(a.Stdout, runs, stats, q)
 	return nil
 }
-

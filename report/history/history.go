@@ -125,7 +125,7 @@ func (r *Recorder) run(rep *host.Report) *store.Run {
 func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store.Query) {
 	if len(runs) == 0 {
 		if q.Script != "" {
-			fmt.Fprintf(w, "No run of %s in the store.\n", q.Script)
+			fmt.Fprintf(w, "No run of %s in the history.\n", q.Script)
 		} else {
 			fmt.Fprintln(w, "No run in the history yet (record runs with etlhost run --history).")
 		}
