@@ -192,7 +192,7 @@ Examples:
 			&cli.DurationFlag{Name: "timeout", Usage: "time limit per script, like 90s or 15m; a script header may set its own", DefaultText: defaultTimeoutText},
 			&cli.StringFlag{Name: "max-memory", Usage: "memory limit per script, like 512MiB or 2GiB", DefaultText: defaultMemoryText},
 			&cli.BoolFlag{Name: "json", Usage: "print the JSON report on stdout (human output stays on stderr)"},
-			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
+			configFlag(),
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable by scripts as etl.args.key (repeatable)"},
 			&cli.BoolFlag{Name: "odoo-writes", Usage: "let every script write to Odoo (default: only scripts whose header grants it)"},
 			&cli.DurationFlag{Name: "grace", Usage: "how long a stopped script may take to unwind before it is abandoned", DefaultText: defaultGraceText},
@@ -232,13 +232,23 @@ func (a *App) checkCommand() *cli.Command {
 	}
 }
 
-// loadConfig reads --config, or etlhost.toml in the working directory when
-// it exists.
+// defaultConfigFile is the configuration read when --config is not given
+// and the file exists in the working directory.
+const defaultConfigFile = "etlhost.toml"
+
+// configFlag is the --config flag of the commands that read the
+// configuration.
+func configFlag() cli.Flag {
+	return &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: " + defaultConfigFile + " if present)"}
+}
+
+// loadConfig reads --config, or defaultConfigFile in the working directory
+// when it exists.
 func (a *App) loadConfig(c *cli.Context) (*host.Config, error) {
 	path := c.String("config")
 	if path == "" {
-		if _, err := os.Stat("etlhost.toml"); err == nil {
-			path = "etlhost.toml"
+		if _, err := os.Stat(defaultConfigFile); err == nil {
+			path = defaultConfigFile
 		}
 	}
 	cfg, err := host.LoadConfig(path, a.Getenv)

@@ -50,8 +50,8 @@ Examples:
    etlhost demo --bench --reps 5`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageErr("%v", err) },
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "moves", Value: 20000, Usage: "account.move records the simulator generates"},
-			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "generator seed (same seed, same data)"},
+			&cli.IntFlag{Name: "moves", Value: defaultSimMoves, Usage: "account.move records the simulator generates"},
+			&cli.Int64Flag{Name: "seed", Value: defaultSimSeed, Usage: "generator seed (same seed, same data)"},
 			&cli.DurationFlag{Name: "latency", Usage: "latency the simulator adds to every call, like 5ms"},
 			&cli.StringFlag{Name: "scripts", Usage: "folder of the ETL scripts, with lib/ inside (default: scripts/ of the repository)"},
 			&cli.IntFlag{Name: "rows", Value: 5, Usage: "rows of each table to show"},

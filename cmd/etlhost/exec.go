@@ -62,7 +62,7 @@ Examples:
 			&cli.BoolFlag{Name: "confirm", Usage: "ask for confirmation even when stdin is not a terminal (the answer is read from stdin)"},
 			&cli.IntFlag{Name: "confirm-over", Value: DefaultConfirmOver, Usage: "ask before committing when the dry run plans more than `N` changes; 0 always asks"},
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable by the script as etl.args.key (repeatable)"},
-			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
+			configFlag(),
 			&cli.StringFlag{Name: "audit-file", Usage: "append the audit record of a commit to `FILE` (default: [audit] file, else ~/.local/state/etlhost/audit.jsonl)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "time limit of the script; its header may set its own", DefaultText: defaultTimeoutText},
 			&cli.StringFlag{Name: "max-memory", Usage: "memory limit of the script, like 512MiB", DefaultText: defaultMemoryText},

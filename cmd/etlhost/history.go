@@ -33,7 +33,7 @@ Examples:
 			&cli.IntFlag{Name: "last", Value: 20, Usage: "the `N` most recent runs, and each script's N most recent results"},
 			&cli.StringFlag{Name: "script", Usage: "only this script (`NAME`, the file name without .lua)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON: {\"runs\": [...], \"scripts\": [...]}"},
-			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
+			configFlag(),
 			&cli.StringFlag{Name: "connection", Usage: "the PostgreSQL connection `NAME` holding the history (default: [history] connection, else default)"},
 		},
 		Action: a.historyAction,

@@ -74,7 +74,7 @@ Examples:
 			&cli.StringFlag{Name: "run", Usage: "run only the tests whose name matches `REGEXP`"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every test's result and log lines"},
 			&cli.DurationFlag{Name: "timeout", Value: DefaultTestTimeout, Usage: "time limit per test file"},
-			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
+			configFlag(),
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable as etl.args.key (repeatable)"},
 			&cli.BoolFlag{Name: "odoo-sim", Usage: "give each file a fresh in-process Odoo simulator as the default Odoo connection"},
 			&cli.IntFlag{Name: "odoo-sim-moves", Value: 200, Usage: "account.move records the simulator generates"},

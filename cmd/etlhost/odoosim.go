@@ -53,8 +53,8 @@ Examples:
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageErr("%v", err) },
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8069", Usage: "address to listen on"},
-			&cli.IntFlag{Name: "moves", Value: 20000, Usage: "number of account.move records to generate"},
-			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "generator seed (same seed, same data)"},
+			&cli.IntFlag{Name: "moves", Value: defaultSimMoves, Usage: "number of account.move records to generate"},
+			&cli.Int64Flag{Name: "seed", Value: defaultSimSeed, Usage: "generator seed (same seed, same data)"},
 			&cli.DurationFlag{Name: "latency", Usage: "latency added to every call, like 5ms"},
 			&cli.StringFlag{Name: "db", Value: "demo", Usage: "database name"},
 			&cli.StringFlag{Name: "odoo-version", Value: "17.0", Usage: "server version to report; 19.0 also serves JSON-2"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/internal/audit"
+	"github.com/etlhost/etlhost/internal/bench"
 )
 
 // Defaults of the options, each written once: the flags' help shows them
@@ -19,8 +20,12 @@ const (
 	DefaultConfirmOver = 20
 	// DefaultTestTimeout is the time limit of one test file.
 	DefaultTestTimeout = 5 * time.Minute
-	defaultJobsText    = "all"
-	defaultMemoryText  = "a quarter of the machine's memory"
+	// The simulator's generated data of demo, odoo-sim and bench.
+	defaultSimMoves = bench.DefaultMoves
+	defaultSimSeed  = bench.DefaultSeed
+
+	defaultJobsText   = "all"
+	defaultMemoryText = "a quarter of the machine's memory"
 )
 
 var (

@@ -52,7 +52,7 @@ come, without prompts: echo 'pg.connect():query("select 1")' | etlhost repl`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "commit", Usage: "apply the changes of each input (default: a dry run that changes nothing)"},
 			&cli.StringSliceFlag{Name: "arg", Usage: "`key=value` readable as etl.args.key (repeatable)"},
-			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "configuration `FILE` (TOML; default: etlhost.toml if present)"},
+			configFlag(),
 			&cli.StringFlag{Name: "audit-file", Usage: "append the audit records of committed inputs to `FILE` (default: [audit] file, else ~/.local/state/etlhost/audit.jsonl)"},
 		},
 		Action: a.replAction,
