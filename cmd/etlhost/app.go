@@ -305,17 +305,19 @@ func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error
 
 	// The reporters of the run: each hears every event as it happens, in
 	// this order, then reports the run when it ends, in this order too.
-	var jsonOut reporter
+	// Those that check their settings say what is wrong before the view
+	// starts.
+	var (
+		hist    = a.historyRecorder(opts, cfg) // --history or [history]: the run history
+		prom    = a.metricsFile(c)             // --metrics-file
+		hook    = a.notifier(opts)             // --notify or $ETLHOST_NOTIFY_URL
+		jsonOut reporter                       // --json: the JSON report on stdout
+	)
 	if c.Bool("json") {
 		jsonOut = &jsonreport.Writer{W: a.Stdout}
 	}
-	reporters := nonNil(
-		a.view(c, len(paths)),        // the live view on a terminal, else the text view; the summary
-		a.historyRecorder(opts, cfg), // --history or [history]: the run history
-		a.metricsFile(c),             // --metrics-file
-		a.notifier(opts),             // --notify or $ETLHOST_NOTIFY_URL
-		jsonOut,                      // --json: the JSON report on stdout
-	)
+	view := a.view(c, len(paths)) // the live view on a terminal, else the text view; the summary
+	reporters := nonNil(view, hist, prom, hook, jsonOut)
 	observers := make(fanout, len(reporters))
 	for i, rp := range reporters {
 		observers[i] = rp

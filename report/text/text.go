@@ -153,12 +153,12 @@ func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 }
 
 // Outcome is a script's result in one line: the scalar fields of the
-// table it returned (see Value), or the first line of its error.
+// table it returned, or the first line of its error.
 func Outcome(r *host.Result) string {
 	if r.Status != host.StatusOK {
 		return FirstLine(r.Error)
 	}
-	return Value(r.Value)
+	return value(r.Value)
 }
 
 // Rows is the `rows` field of a script's result, when it is a number.
@@ -207,9 +207,9 @@ func Fields(f map[string]any) string {
 	return b.String()
 }
 
-// Value shows a script's returned table as k=v pairs of its scalar fields
+// value shows a script's returned table as k=v pairs of its scalar fields
 // ({rows = 120} -> rows=120; a nested table shows as k=…).
-func Value(v any) string {
+func value(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
