@@ -26,10 +26,11 @@ type Client struct {
 	tr    transport
 
 	authLock chan struct{} // one login at a time; a channel so waiting takes ctx
-	authMu   sync.Mutex    // guards the three below
+	authMu   sync.Mutex    // guards the four below
 	uid      int64
 	authed   bool
-	authErr  error // a refused login or key, kept: never try the secret again
+	authGen  uint64 // counts the logins that passed (see recheck)
+	authErr  error  // a refused login or key, kept: never try the secret again
 
 	requests atomic.Int64
 }
@@ -144,37 +145,93 @@ func (c *Client) Version(ctx context.Context) (VersionInfo, error) {
 // too, so the password is never tried twice (Odoo locks an address out after
 // five failures). Transport errors are retried and not kept.
 func (c *Client) Authenticate(ctx context.Context) (int64, error) {
-	select {
-	case c.authLock <- struct{}{}:
-	case <-ctx.Done():
-		return 0, &CallError{Method: "authenticate", Attempts: 1, Err: context.Cause(ctx)}
+	uid, _, err := c.authenticate(ctx)
+	return uid, err
+}
+
+// authenticate is Authenticate, also returning the login generation the uid
+// belongs to (see recheck).
+func (c *Client) authenticate(ctx context.Context) (int64, uint64, error) {
+	if err := c.lockAuth(ctx); err != nil {
+		return 0, 0, err
 	}
 	defer func() { <-c.authLock }()
 	c.authMu.Lock()
-	uid, authed, authErr := c.uid, c.authed, c.authErr
+	uid, authed, gen, authErr := c.uid, c.authed, c.authGen, c.authErr
 	c.authMu.Unlock()
 	if authErr != nil {
-		return 0, authErr
+		return 0, 0, authErr
 	}
 	if authed {
-		return uid, nil
+		return uid, gen, nil
 	}
+	uid, gen, err := c.login(ctx)
+	return uid, gen, err
+}
+
+func (c *Client) lockAuth(ctx context.Context) error {
+	select {
+	case c.authLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &CallError{Method: "authenticate", Attempts: 1, Err: context.Cause(ctx)}
+	}
+}
+
+// login sends the credentials; the caller holds authLock. A refusal is kept
+// by do.
+func (c *Client) login(ctx context.Context) (int64, uint64, error) {
+	var uid int64
 	_, err := c.do(ctx, "", "authenticate", true, func(ctx context.Context) (any, error) {
 		u, err := c.tr.login(ctx)
 		uid = u
 		return nil, err
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	c.authGen++
 	c.uid, c.authed = uid, true
-	c.authMu.Unlock()
-	return uid, nil
+	return uid, c.authGen, nil
 }
 
-// refused keeps a refused login or access-denied fault: later calls return
-// it without sending the secret again.
+// recheck runs after an XML-RPC call got fault 3 (AccessDenied). Odoo
+// raises it both when execute_kw's credentials no longer pass (a password
+// changed or revoked during the run, an API key deleted) and from inside a
+// method (res.users.change_password with a wrong old password), and the
+// fault does not tell which. Only a refused login invalidates the session,
+// so recheck logs in again: a refusal is kept like any refused login and
+// returned (later calls are not sent); a login that passes means the
+// method raised it, and the fault fails that call alone. All the calls
+// that got fault 3 on the same login share one recheck: gen is the login
+// generation the call used, and a login that passed after it answers for
+// it. A recheck that cannot reach Odoo leaves the fault as it is.
+func (c *Client) recheck(ctx context.Context, gen uint64) error {
+	if c.lockAuth(ctx) != nil {
+		return nil
+	}
+	defer func() { <-c.authLock }()
+	c.authMu.Lock()
+	cur, authErr := c.authGen, c.authErr
+	c.authMu.Unlock()
+	if authErr != nil {
+		return authErr
+	}
+	if cur != gen {
+		return nil
+	}
+	_, _, err := c.login(ctx)
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		return err
+	}
+	return nil
+}
+
+// refused keeps a refused login or API key: later calls return it without
+// sending the secret again.
 func (c *Client) refused(err error) {
 	c.authMu.Lock()
 	if c.authErr == nil {
@@ -215,8 +272,20 @@ func IsReadOnly(method string) bool { return readOnlyMethods[method] }
 // Call runs model.method(*args, **kwargs): execute_kw over XML-RPC, or the
 // named-parameter form over JSON-2 (see the package doc for the mapping). The
 // Odoo context goes in kwargs["context"]. Read methods are retried (see
-// Config.Retries); every other method is sent exactly once.
+// Config.Retries); every other method is sent exactly once. A fault fails
+// this call only; a refused login or API key fails every later call of the
+// Client unsent (see execute).
 func (c *Client) Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
+	return c.execute(ctx, model, method, func(ctx context.Context, uid int64) (any, error) {
+		return c.tr.execute(ctx, uid, model, method, args, kwargs)
+	})
+}
+
+// execute runs one ORM call with fn, logging in first when the transport
+// needs a uid. A kept refusal fails the call unsent. A fault on the call
+// fails that call alone: only a refused login (XML-RPC, see recheck) or a
+// refused API key (JSON-2's 401) is kept for the later calls.
+func (c *Client) execute(ctx context.Context, model, method string, fn func(ctx context.Context, uid int64) (any, error)) (any, error) {
 	if model == "" || method == "" {
 		return nil, errors.New("odoo: call needs a model and a method")
 	}
@@ -224,16 +293,25 @@ func (c *Client) Call(ctx context.Context, model, method string, args []any, kwa
 		return nil, err
 	}
 	var uid int64
-	if c.tr.needsUID() {
-		u, err := c.Authenticate(ctx)
+	var gen uint64
+	needsUID := c.tr.needsUID()
+	if needsUID {
+		u, g, err := c.authenticate(ctx)
 		if err != nil {
 			return nil, err
 		}
-		uid = u
+		uid, gen = u, g
 	}
-	return c.do(ctx, model, method, retryMethods[method], func(ctx context.Context) (any, error) {
-		return c.tr.execute(ctx, uid, model, method, args, kwargs)
+	v, err := c.do(ctx, model, method, retryMethods[method], func(ctx context.Context) (any, error) {
+		return fn(ctx, uid)
 	})
+	var f *Fault
+	if needsUID && errors.As(err, &f) && f.Code == FaultAccessDenied {
+		if aerr := c.recheck(ctx, gen); aerr != nil {
+			return nil, aerr
+		}
+	}
+	return v, err
 }
 
 // do runs one logical call: it takes a slot of the in-flight bound, applies
@@ -253,7 +331,8 @@ func (c *Client) do(ctx context.Context, model, method string, retry bool, fn fu
 			f.Model, f.Method = model, method
 			f.Message = c.scrub.clean(f.Message)
 			f.Traceback = c.scrub.clean(f.Traceback)
-			if f.Code == FaultAccessDenied {
+			var kr *keyRefused
+			if errors.As(err, &kr) {
 				c.refused(f)
 			}
 			return nil, f

@@ -32,7 +32,13 @@
 //     committed. Faults and refused logins are never retried.
 //   - A refused login is an *AuthError ("odoo login failed for user X on db
 //     Y"), remembered for the life of the Client so the password is never
-//     tried twice (Odoo locks out an address after five failures).
+//     tried twice (Odoo locks out an address after five failures). Over
+//     JSON-2 a 401 (the API key refused) is remembered the same way. A fault
+//     on a call fails that call alone, whatever its code: over XML-RPC a
+//     fault 3 (AccessDenied) is followed by one login to tell a method's own
+//     AccessDenied (res.users.change_password with a wrong old password)
+//     from credentials that stopped passing during the run, and only a
+//     refused login is remembered.
 //   - Faults are *Fault values (errors.As): Code, the useful Message (the
 //     last line of the traceback for code 1), the full Traceback.
 //   - Passwords and API keys never appear in errors or in the printed form

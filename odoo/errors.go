@@ -17,7 +17,10 @@ const (
 
 // ErrAuth is matched (errors.Is) by a failed login and by an access-denied
 // fault (code 3). Such errors are never retried: Odoo locks an address out
-// for 60 s after 5 failed logins.
+// for 60 s after 5 failed logins. Only a refused login (and, over JSON-2, a
+// refused API key) is kept for the life of the Client; a fault 3 that a
+// method raises (res.users.change_password with a wrong old password) fails
+// that call alone (see Client.Call).
 var ErrAuth = errors.New("odoo login failed")
 
 // ErrResponseTooLarge is matched by a response cut off at

@@ -136,8 +136,13 @@ func (t *json2Transport) statusError(status int, data []byte) error {
 				msg = body.Name
 			}
 			f := &Fault{Code: code, Message: msg, Traceback: body.Debug}
-			if status == http.StatusNotFound {
+			switch status {
+			case http.StatusNotFound:
 				return &notFound{f}
+			case http.StatusUnauthorized:
+				// Only the bearer check answers 401 (an AccessDenied a
+				// method raises is a 403): the key is bad for every call.
+				return &keyRefused{f}
 			}
 			return f
 		}
@@ -301,6 +306,12 @@ func fixNumbers(v any) any {
 	}
 	return v
 }
+
+// keyRefused is a JSON-2 401: Odoo refused the API key. The client keeps it
+// (see Client.do) so the key is not sent again.
+type keyRefused struct{ *Fault }
+
+func (e *keyRefused) Unwrap() error { return e.Fault }
 
 // notFound is a JSON-2 404 (unknown model, method or record): a *Fault of
 // code 2 that login can tell apart.

@@ -2,7 +2,6 @@ package odoo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 )
@@ -161,17 +160,7 @@ func (c *Client) CallRecords(ctx context.Context, model, method string, args []a
 		}
 		return RecordsFromList(v)
 	}
-	if model == "" || method == "" {
-		return nil, errors.New("odoo: call needs a model and a method")
-	}
-	if err := c.refusedErr(); err != nil {
-		return nil, err
-	}
-	uid, err := c.Authenticate(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.do(ctx, model, method, retryMethods[method], func(ctx context.Context) (any, error) {
+	v, err := c.execute(ctx, model, method, func(ctx context.Context, uid int64) (any, error) {
 		return x.executeRecords(ctx, uid, model, method, args, kwargs)
 	})
 	if err != nil {

@@ -126,7 +126,12 @@
 // "timeout" (no answer within the connection's timeout), "http" (an
 // unexpected status; code the status), "connect" (server unreachable,
 // connection broken), "stopped" (the script's deadline, Ctrl+C or memory
-// limit), "client" (anything else). Its tostring reads
+// limit), "client" (anything else). A fault fails that call alone, for the
+// script that made it: a method's own access denied
+// (res.users.change_password with a wrong old password) leaves the
+// connection good for every script of the run. Only a refused login (or
+// API key) makes the connection's later calls fail unsent, with kind
+// "auth", so the secret is not tried again. Its tostring reads
 //
 //	scripts/x.lua:12: odoo: fault 2: Record does not exist or has been deleted.
 //	scripts/x.lua:12: odoo: res.partner.read: stopped: timeout: ...

@@ -16,7 +16,8 @@
 // account.journal, account.account, account.move and account.move.line with
 // Odoo 17's field names and types, and the ORM methods search, search_count,
 // search_read, read, fields_get, create, write, unlink, name_search,
-// default_get and exists. Domains are evaluated as odoo/osv/expression.py
+// default_get and exists, plus res.users.change_password, whose wrong old
+// password raises AccessDenied (fault 3; 403 over JSON-2). Domains are evaluated as odoo/osv/expression.py
 // compiles them to SQL: prefix &, | and !, every operator (= != > >= < <=
 // =? like not like ilike not ilike =like =ilike in not in child_of
 // parent_of any not any), dotted paths through relations, False as NULL and

@@ -457,6 +457,32 @@ func (s *Sim) log(level slog.Level, msg string, args ...any) {
 	}
 }
 
+// changePassword is res.users.change_password(old_passwd, new_passwd), the
+// one res.users method the simulator serves: a wrong old password raises
+// AccessDenied as Odoo does, which is fault 3 over XML-RPC and HTTP 403
+// over JSON-2 (AccessDenied.http_status in Odoo 18+), while the session
+// stays good. The simulator's users keep their passwords: the right old
+// password gets a UserError saying so.
+func changePassword(u *User, args []any, kwargs map[string]any, json2 bool) (any, error) {
+	kw := make(map[string]any, len(kwargs))
+	for k, v := range kwargs {
+		if k != "context" {
+			kw[k] = v
+		}
+	}
+	a, err := bind("ResUsers.change_password", []param{{name: "old_passwd", req: true}, {name: "new_passwd", req: true}}, args, kw, json2)
+	if err != nil {
+		return nil, err
+	}
+	old, _ := a["old_passwd"].(string)
+	if old == "" || old != u.Password {
+		e := accessDenied()
+		e.status = http.StatusForbidden
+		return nil, e
+	}
+	return nil, userErr("The simulator does not change passwords.")
+}
+
 // --- dispatch of ORM calls -------------------------------------------------------
 
 // isPrivate is check_method_name: names starting with _ and init.
@@ -472,6 +498,9 @@ func (s *Sim) invoke(wk *work, u *User, modelName, method string, args []any, kw
 			return nil, accessErr("Private methods (such as '%s.%s') cannot be called remotely.", modelName, method)
 		}
 		return nil, accessErr("Private methods (such as %s) cannot be called remotely.", method)
+	}
+	if modelName == "res.users" && method == "change_password" {
+		return changePassword(u, args, kwargs, json2)
 	}
 	m := s.db.models[modelName]
 	if m == nil {
