@@ -81,8 +81,12 @@ type Runner struct {
 	Modules []luabind.Module
 	// Jobs is how many scripts run at once; 0 means all of them.
 	Jobs int
-	// Timeout per script, unless its header says otherwise (default 10m).
+	// Timeout per script (default 10m); see TimeoutFrom for a header's.
 	Timeout time.Duration
+	// TimeoutFrom is where Timeout came from: a script header's timeout
+	// beats a Timeout from the configuration file or the default, and is
+	// beaten by one from the command line or the environment (see Pick).
+	TimeoutFrom Source
 	// MaxMemory per script in bytes (0: no limit). The watchdog stops the
 	// script that exceeds it; the others go on.
 	MaxMemory int64
@@ -264,6 +268,21 @@ func (l *scriptLog) Emit(ev event.Event) {
 	}
 }
 
+// timeoutOf is the script's time limit: the run's (Timeout, from
+// TimeoutFrom) or the script header's, whichever comes from the higher
+// source (see Pick).
+func (r *Runner) timeoutOf(s *Script) time.Duration {
+	run := Given(r.Timeout, r.TimeoutFrom)
+	if r.Timeout <= 0 {
+		run = Given(DefaultTimeout, FromDefault)
+	}
+	var header Setting[time.Duration]
+	if s.Timeout > 0 {
+		header = Given(s.Timeout, FromHeader)
+	}
+	return Pick(run, header).Value
+}
+
 type outcome struct {
 	value any
 	err   string
@@ -272,13 +291,7 @@ type outcome struct {
 // runOne runs one script on its own goroutine and waits for it, or for its
 // context to end plus the grace period.
 func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]luabind.Module, lib *libLoader, wd *watchdog) *Result {
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	if s.Timeout > 0 {
-		timeout = s.Timeout
-	}
+	timeout := r.timeoutOf(s)
 	grace := r.Grace
 	if grace <= 0 {
 		grace = DefaultGrace

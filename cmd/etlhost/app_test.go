@@ -127,19 +127,40 @@ func TestRunOutputAndJSON(t *testing.T) {
 	}
 }
 
-func TestHeaderOverridesTimeout(t *testing.T) {
+// TestTimeoutPrecedence: a script header's timeout beats the configuration
+// file's and the default, and is beaten by --timeout and $ETLHOST_TIMEOUT
+// (flag, environment, header, file, default).
+func TestTimeoutPrecedence(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	// The run's timeout is 100ms; the header gives this script 30s.
-	p := write(t, dir, "patient.lua", "--! timeout = 30s\nrequire('task').sleep(0.4)\nreturn 'done'")
-	out := run(t, nil, "run", "--timeout", "100ms", p)
-	if out.code != ExitOK {
-		t.Fatalf("exit %d\n%s", out.code, out.stderr)
+	cfg := write(t, dir, "etlhost.toml", "[run]\ntimeout = \"100ms\"\n")
+	patient := write(t, dir, "patient.lua", "--! timeout = 30s\nrequire('task').sleep(0.4)\nreturn 'done'")
+	hasty := write(t, dir, "hasty.lua", "--! timeout = 100ms\nrequire('task').sleep(0.4)\nreturn 'done'")
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		script string
+		code   int
+	}{
+		{"the header beats the file", nil, []string{"--config", cfg}, patient, ExitOK},
+		{"the header beats the default", nil, nil, hasty, ExitFailed},
+		{"the flag beats the header", nil, []string{"--timeout", "100ms"}, patient, ExitFailed},
+		{"the flag beats a shorter header", nil, []string{"--timeout", "1m"}, hasty, ExitOK},
+		{"the environment beats the header", map[string]string{"ETLHOST_TIMEOUT": "100ms"}, nil, patient, ExitFailed},
+		{"the flag beats the environment", map[string]string{"ETLHOST_TIMEOUT": "100ms"}, []string{"--timeout", "1m"}, patient, ExitOK},
 	}
-	q := write(t, dir, "hasty.lua", "--! timeout = 100ms\nrequire('task').sleep(5)")
-	out = run(t, nil, "run", "--timeout", "1m", q)
-	if out.code != ExitFailed || !strings.Contains(out.stderr, "timeout   hasty") {
-		t.Fatalf("exit %d\n%s", out.code, out.stderr)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := run(t, tc.env, append(append([]string{"run"}, tc.args...), tc.script)...)
+			if out.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", out.code, tc.code, out.stderr)
+			}
+			if tc.code == ExitFailed && !strings.Contains(out.stderr, "timeout: the script ran longer than its 100ms limit") {
+				t.Fatalf("not a timeout of 100ms:\n%s", out.stderr)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,12 +60,15 @@ type flagValues interface {
 // runOptions are the settings of a run of `run`, `exec`, `repl` and
 // `demo`, each decided in resolveRun alone.
 type runOptions struct {
-	Jobs       int // scripts at once; 0: all
-	Timeout    time.Duration
-	Grace      time.Duration
-	MaxMemory  int64 // bytes
-	Args       map[string]string
-	OdooWrites bool // every script may write to Odoo
+	Jobs    int // scripts at once; 0: all
+	Timeout time.Duration
+	// TimeoutFrom is where Timeout came from, for the host to weigh a
+	// script header's timeout against it.
+	TimeoutFrom host.Source
+	Grace       time.Duration
+	MaxMemory   int64 // bytes
+	Args        map[string]string
+	OdooWrites  bool // every script may write to Odoo
 	// LibDir is [run] lib; "" when the caller decides (lib/ beside the
 	// scripts).
 	LibDir string
@@ -75,16 +79,18 @@ type runOptions struct {
 	HistoryConn string
 }
 
-// resolveRun decides each option of a run from, first to last: its flag,
-// the environment, the configuration file, its default. A script's header
-// timeout (--! timeout = 15m) beats all of them for that script: the host
-// applies it when the script starts.
+// resolveRun decides each option of a run, in one order (host.Pick, as
+// k6 does): its flag, the environment, the configuration file, its default.
+// A script's header timeout (--! timeout = 15m) comes between the
+// environment and the configuration file: it beats [run] timeout and the
+// default for that script, and is beaten by --timeout and ETLHOST_TIMEOUT
+// (the host applies it when the script starts, from TimeoutFrom).
 //
-//	jobs        --jobs        [run] jobs          all
-//	timeout     --timeout     [run] timeout       host.DefaultTimeout
-//	grace       --grace       [run] grace         host.DefaultGrace
-//	max-memory  --max-memory  [run] max_memory    host.DefaultMaxMemory()
-//	notify      --notify      $ETLHOST_NOTIFY_URL none
+//	jobs        --jobs        $ETLHOST_JOBS        [run] jobs          all
+//	timeout     --timeout     $ETLHOST_TIMEOUT     [run] timeout       host.DefaultTimeout
+//	grace       --grace       $ETLHOST_GRACE       [run] grace         host.DefaultGrace
+//	max-memory  --max-memory  $ETLHOST_MAX_MEMORY  [run] max_memory    host.DefaultMaxMemory()
+//	notify      --notify      $ETLHOST_NOTIFY_URL                      none
 //	history     [history] connection, else "default" with --history, else none
 func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (runOptions, error) {
 	o := runOptions{OdooWrites: f.Bool("odoo-writes"), LibDir: cfg.Run.Lib}
@@ -92,39 +98,67 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 	if o.Args, err = parseArgs(f.StringSlice("arg")); err != nil {
 		return o, err
 	}
-
-	o.MaxMemory = host.DefaultMaxMemory()
+	var configMemory host.Setting[int64]
 	if cfg.Run.MaxMemory != "" {
-		o.MaxMemory, _ = host.ParseSize(cfg.Run.MaxMemory) // checked by LoadConfig
+		n, _ := host.ParseSize(cfg.Run.MaxMemory) // checked by LoadConfig
+		configMemory = host.Given(n, host.FromConfig)
 	}
-	if s := f.String("max-memory"); s != "" {
-		if o.MaxMemory, err = host.ParseSize(s); err != nil {
+	var flagMemory host.Setting[int64]
+	if v := f.String("max-memory"); v != "" {
+		n, err := host.ParseSize(v)
+		if err != nil {
 			return o, fmt.Errorf("--max-memory: %v", err)
 		}
+		flagMemory = host.Given(n, host.FromFlag)
 	}
+	envMemory, err := fromEnv(getenv, "ETLHOST_MAX_MEMORY", host.ParseSize)
+	if err != nil {
+		return o, err
+	}
+	o.MaxMemory = host.Pick(flagMemory, envMemory, configMemory, host.Given(host.DefaultMaxMemory(), host.FromDefault)).Value
 
-	o.Jobs = cfg.Run.Jobs
+	var flagJobs host.Setting[int]
 	if f.IsSet("jobs") {
-		if o.Jobs = f.Int("jobs"); o.Jobs < 0 {
-			return o, fmt.Errorf("--jobs must be 0 (all) or more")
-		}
+		flagJobs = host.Given(f.Int("jobs"), host.FromFlag)
+	}
+	envJobs, err := fromEnv(getenv, "ETLHOST_JOBS", strconv.Atoi)
+	if err != nil {
+		return o, err
+	}
+	jobs := host.Pick(flagJobs, envJobs, host.Given(cfg.Run.Jobs, host.FromConfig))
+	if o.Jobs = jobs.Value; o.Jobs < 0 {
+		return o, fmt.Errorf("%s must be 0 (all) or more", origin(jobs.From, "--jobs", "ETLHOST_JOBS"))
 	}
 
-	o.Timeout = cfg.Run.Timeout.Duration
+	var flagTimeout, configTimeout host.Setting[time.Duration]
 	if f.IsSet("timeout") {
-		if o.Timeout = f.Duration("timeout"); o.Timeout <= 0 {
-			return o, fmt.Errorf("--timeout must be positive")
-		}
+		flagTimeout = host.Given(f.Duration("timeout"), host.FromFlag)
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = host.DefaultTimeout
+	if cfg.Run.Timeout.Duration > 0 {
+		configTimeout = host.Given(cfg.Run.Timeout.Duration, host.FromConfig)
 	}
+	envTimeout, err := fromEnv(getenv, "ETLHOST_TIMEOUT", time.ParseDuration)
+	if err != nil {
+		return o, err
+	}
+	timeout := host.Pick(flagTimeout, envTimeout, configTimeout, host.Given(host.DefaultTimeout, host.FromDefault))
+	if timeout.Value <= 0 {
+		return o, fmt.Errorf("%s must be positive", origin(timeout.From, "--timeout", "ETLHOST_TIMEOUT"))
+	}
+	o.Timeout, o.TimeoutFrom = timeout.Value, timeout.From
 
-	o.Grace = cfg.Run.Grace.Duration
+	var flagGrace, configGrace host.Setting[time.Duration]
 	if f.IsSet("grace") {
-		o.Grace = f.Duration("grace")
+		flagGrace = host.Given(f.Duration("grace"), host.FromFlag)
 	}
-	if o.Grace <= 0 {
+	if cfg.Run.Grace.Duration > 0 {
+		configGrace = host.Given(cfg.Run.Grace.Duration, host.FromConfig)
+	}
+	envGrace, err := fromEnv(getenv, "ETLHOST_GRACE", time.ParseDuration)
+	if err != nil {
+		return o, err
+	}
+	if o.Grace = host.Pick(flagGrace, envGrace, configGrace).Value; o.Grace <= 0 {
 		o.Grace = host.DefaultGrace
 	}
 
@@ -141,6 +175,28 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 		o.HistoryConn = "default"
 	}
 	return o, nil
+}
+
+// fromEnv reads the variable name with parse; unset when the variable is
+// empty, an error naming it when it does not parse.
+func fromEnv[T any](getenv func(string) string, name string, parse func(string) (T, error)) (host.Setting[T], error) {
+	v := getenv(name)
+	if v == "" {
+		return host.Setting[T]{}, nil
+	}
+	x, err := parse(v)
+	if err != nil {
+		return host.Setting[T]{}, fmt.Errorf("$%s: cannot read %q: %v", name, v, err)
+	}
+	return host.Given(x, host.FromEnv), nil
+}
+
+// origin names where a setting came from, for its error.
+func origin(from host.Source, flag, env string) string {
+	if from == host.FromEnv {
+		return "$" + env
+	}
+	return flag
 }
 
 // resolveAudit decides where the audit records of `exec --commit` and

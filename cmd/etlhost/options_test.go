@@ -52,14 +52,14 @@ func TestResolveRun(t *testing.T) {
 		{name: "defaults", cfg: &host.Config{},
 			want: runOptions{Timeout: host.DefaultTimeout, Grace: host.DefaultGrace, MaxMemory: host.DefaultMaxMemory()}},
 		{name: "config file", cfg: fileCfg(),
-			want: runOptions{Jobs: 3, Timeout: 20 * time.Minute, Grace: 5 * time.Second, MaxMemory: 1 << 30, LibDir: "etl/lib"}},
+			want: runOptions{Jobs: 3, Timeout: 20 * time.Minute, TimeoutFrom: host.FromConfig, Grace: 5 * time.Second, MaxMemory: 1 << 30, LibDir: "etl/lib"}},
 		{name: "flags beat the file", cfg: fileCfg(),
 			flags: fakeFlags{"jobs": 1, "timeout": 90 * time.Second, "grace": time.Second, "max-memory": "512MiB", "odoo-writes": true},
-			want:  runOptions{Jobs: 1, Timeout: 90 * time.Second, Grace: time.Second, MaxMemory: 512 << 20, LibDir: "etl/lib", OdooWrites: true}},
+			want:  runOptions{Jobs: 1, Timeout: 90 * time.Second, TimeoutFrom: host.FromFlag, Grace: time.Second, MaxMemory: 512 << 20, LibDir: "etl/lib", OdooWrites: true}},
 		{name: "--jobs 0 is all, over the file", cfg: fileCfg(), flags: fakeFlags{"jobs": 0},
-			want: runOptions{Jobs: 0, Timeout: 20 * time.Minute, Grace: 5 * time.Second, MaxMemory: 1 << 30, LibDir: "etl/lib"}},
+			want: runOptions{Jobs: 0, Timeout: 20 * time.Minute, TimeoutFrom: host.FromConfig, Grace: 5 * time.Second, MaxMemory: 1 << 30, LibDir: "etl/lib"}},
 		{name: "--grace 0 is the default", cfg: fileCfg(), flags: fakeFlags{"grace": time.Duration(0)},
-			want: runOptions{Jobs: 3, Timeout: 20 * time.Minute, Grace: host.DefaultGrace, MaxMemory: 1 << 30, LibDir: "etl/lib"}},
+			want: runOptions{Jobs: 3, Timeout: 20 * time.Minute, TimeoutFrom: host.FromConfig, Grace: host.DefaultGrace, MaxMemory: 1 << 30, LibDir: "etl/lib"}},
 		{name: "notify from the environment", cfg: &host.Config{}, env: env,
 			want: runOptions{Timeout: host.DefaultTimeout, Grace: host.DefaultGrace, MaxMemory: host.DefaultMaxMemory(), NotifyURL: "https://hooks.example.com/env"}},
 		{name: "--notify beats the environment", cfg: &host.Config{}, env: env, flags: fakeFlags{"notify": "https://hooks.example.com/flag"},
@@ -75,6 +75,15 @@ func TestResolveRun(t *testing.T) {
 		{name: "bad memory", cfg: &host.Config{}, flags: fakeFlags{"max-memory": "lots"}, err: "--max-memory"},
 		{name: "bad jobs", cfg: &host.Config{}, flags: fakeFlags{"jobs": -2}, err: "--jobs must be 0 (all) or more"},
 		{name: "bad timeout", cfg: &host.Config{}, flags: fakeFlags{"timeout": time.Duration(0)}, err: "--timeout must be positive"},
+		{name: "the environment beats the file", cfg: fileCfg(),
+			env:  map[string]string{"ETLHOST_JOBS": "2", "ETLHOST_TIMEOUT": "45s", "ETLHOST_GRACE": "2s", "ETLHOST_MAX_MEMORY": "256MiB"},
+			want: runOptions{Jobs: 2, Timeout: 45 * time.Second, TimeoutFrom: host.FromEnv, Grace: 2 * time.Second, MaxMemory: 256 << 20, LibDir: "etl/lib"}},
+		{name: "flags beat the environment", cfg: fileCfg(),
+			env:   map[string]string{"ETLHOST_JOBS": "2", "ETLHOST_TIMEOUT": "45s", "ETLHOST_GRACE": "2s", "ETLHOST_MAX_MEMORY": "256MiB"},
+			flags: fakeFlags{"jobs": 1, "timeout": 90 * time.Second, "grace": time.Second, "max-memory": "512MiB"},
+			want:  runOptions{Jobs: 1, Timeout: 90 * time.Second, TimeoutFrom: host.FromFlag, Grace: time.Second, MaxMemory: 512 << 20, LibDir: "etl/lib"}},
+		{name: "bad variable", cfg: &host.Config{}, env: map[string]string{"ETLHOST_TIMEOUT": "soon"}, err: `$ETLHOST_TIMEOUT: cannot read "soon"`},
+		{name: "bad jobs variable", cfg: &host.Config{}, env: map[string]string{"ETLHOST_JOBS": "-1"}, err: "$ETLHOST_JOBS must be 0 (all) or more"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +101,7 @@ func TestResolveRun(t *testing.T) {
 			if tc.want.Args == nil {
 				tc.want.Args = map[string]string{}
 			}
-			if got.Jobs != tc.want.Jobs || got.Timeout != tc.want.Timeout || got.Grace != tc.want.Grace ||
+			if got.Jobs != tc.want.Jobs || got.Timeout != tc.want.Timeout || got.TimeoutFrom != tc.want.TimeoutFrom || got.Grace != tc.want.Grace ||
 				got.MaxMemory != tc.want.MaxMemory || got.OdooWrites != tc.want.OdooWrites || got.LibDir != tc.want.LibDir ||
 				got.NotifyURL != tc.want.NotifyURL || got.HistoryConn != tc.want.HistoryConn || len(got.Args) != len(tc.want.Args) {
 				t.Fatalf("got  %+v\nwant %+v", got, tc.want)

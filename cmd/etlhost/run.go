@@ -56,14 +56,15 @@ Examples:
 func (a *App) runner(o runOptions, cfg *host.Config) (*host.Runner, func()) {
 	mods, closeMods := a.modules(cfg, o.OdooWrites)
 	return &host.Runner{
-		Modules:   mods,
-		Jobs:      o.Jobs,
-		Timeout:   o.Timeout,
-		MaxMemory: o.MaxMemory,
-		Grace:     o.Grace,
-		Args:      o.Args,
-		Now:       a.Now,
-		LibDir:    o.LibDir,
+		Modules:     mods,
+		Jobs:        o.Jobs,
+		Timeout:     o.Timeout,
+		TimeoutFrom: o.TimeoutFrom,
+		MaxMemory:   o.MaxMemory,
+		Grace:       o.Grace,
+		Args:        o.Args,
+		Now:         a.Now,
+		LibDir:      o.LibDir,
 	}, closeMods
 }
 
