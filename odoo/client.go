@@ -19,7 +19,7 @@ import (
 // all scripts of a run, so MaxInFlight bounds the whole run's load on Odoo.
 type Client struct {
 	cfg   Config
-	scrub scrubber
+	scrub *scrubber
 	ht    *http.Transport
 	hc    *http.Client
 	sem   chan struct{}
@@ -329,8 +329,15 @@ func (c *Client) do(ctx context.Context, model, method string, retry bool, fn fu
 		var f *Fault
 		if errors.As(err, &f) {
 			f.Model, f.Method = model, method
-			f.Message = c.scrub.clean(f.Message)
+			fromTraceback := f.Traceback != "" && f.Message == lastLine(f.Traceback)
 			f.Traceback = c.scrub.clean(f.Traceback)
+			if fromTraceback {
+				// Scrub before taking the last line: a secret across
+				// lines is not partly shown.
+				f.Message = lastLine(f.Traceback)
+			} else {
+				f.Message = c.scrub.clean(f.Message)
+			}
 			var kr *keyRefused
 			if errors.As(err, &kr) {
 				c.refused(f)

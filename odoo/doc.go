@@ -42,7 +42,11 @@
 //   - Faults are *Fault values (errors.As): Code, the useful Message (the
 //     last line of the traceback for code 1), the full Traceback.
 //   - Passwords and API keys never appear in errors or in the printed form
-//     of Config.
+//     of Config, nor escaped the ways a server that echoes the request
+//     shows them (XML and HTML entities, JSON and Go string escapes, URL
+//     percent-encoding, each once or twice). Server text is scrubbed before
+//     it is cut to the length an error quotes, so a secret across the cut
+//     is not partly shown.
 //
 // Values come back as plain Go values: int64, float64, bool, string, nil,
 // []any and map[string]any, exactly as Odoo sends them (False for an empty

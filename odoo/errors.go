@@ -95,7 +95,7 @@ func lastLine(s string) string {
 // Odoo error body). 5xx statuses are retried for read calls.
 type HTTPError struct {
 	Status int
-	Body   string // the first bytes of the body, secrets removed
+	Body   string // the first 300 bytes of the body once its secrets are removed
 }
 
 func (e *HTTPError) Error() string {
@@ -125,52 +125,3 @@ func (e *CallError) Error() string {
 }
 
 func (e *CallError) Unwrap() error { return e.Err }
-
-// scrubber removes secrets from text that came from outside (a server's
-// error body, a transport error) before it is put into an error.
-type scrubber []string
-
-func newScrubber(cfg Config) scrubber {
-	var s scrubber
-	for _, v := range []string{cfg.Password, cfg.APIKey} {
-		// A secret equal to the login or the db name is public anyway, and
-		// scrubbing it would mangle "login failed for user admin".
-		if len(v) >= 4 && v != cfg.User && v != cfg.DB {
-			s = append(s, v)
-		}
-	}
-	return s
-}
-
-func (s scrubber) clean(text string) string {
-	for _, v := range s {
-		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, "[redacted]")
-		}
-	}
-	return text
-}
-
-// scrubError rewrites err's text when it contains a secret.
-func (s scrubber) scrubError(err error) error {
-	if err == nil || len(s) == 0 {
-		return err
-	}
-	msg := err.Error()
-	if c := s.clean(msg); c != msg {
-		return &redactedError{msg: c, err: err}
-	}
-	return err
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-
-// Unwrap keeps errors.Is/As working (context.DeadlineExceeded, net errors);
-// code that prints the inner error would see the secret, so the client only
-// wraps errors whose own text is already clean (see scrubError callers).
-func (e *redactedError) Unwrap() error { return e.err }

@@ -279,7 +279,7 @@ func decodeJSON(data []byte) (any, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, &syntaxError{msg: "bad JSON response: " + err.Error()}
+		return nil, &syntaxError{format: "bad JSON response: %s", args: []any{err.Error()}}
 	}
 	return fixNumbers(v), nil
 }

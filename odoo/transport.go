@@ -64,18 +64,28 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// snippet returns the start of a body for an error message, secrets removed.
+// snippet returns the start of a body for an error message: the first 300
+// bytes once the secrets are removed. The whole body is scrubbed before it
+// is cut, so a secret that spans the cut is not partly shown.
 func (c *Client) snippet(body []byte) string {
 	const max = 300
-	s := string(body)
-	if len(s) > max {
-		s = s[:max]
-		for !utf8.ValidString(s) && len(s) > 0 {
-			s = s[:len(s)-1]
+	s, cut := c.scrub.cleanCut(strings.TrimSpace(string(body)), max)
+	if cut {
+		// Drop a character the cut split in two.
+		if i := lastRuneStart(s); !utf8.FullRuneInString(s[i:]) {
+			s = s[:i]
 		}
-		s += "..."
+		s = strings.TrimSpace(s) + "..."
 	}
-	return c.scrub.clean(strings.TrimSpace(s))
+	return s
+}
+
+func lastRuneStart(s string) int {
+	i := len(s) - 1
+	for i > 0 && i > len(s)-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return max(i, 0)
 }
 
 // xmlrpcTransport speaks /xmlrpc/2/common and /xmlrpc/2/object.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -36,9 +37,20 @@ func DecodeResponse(body []byte) (any, error) {
 		if errors.As(err, &f) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("decode xml-rpc response: %w", err)
+		return nil, decodeError(err)
 	}
 	return v, nil
+}
+
+// decodeError names a decoding error as such. A *syntaxError keeps its
+// lazy form (see syntaxError.redact).
+func decodeError(err error) error {
+	var se *syntaxError
+	if errors.As(err, &se) && se == err {
+		se.format = "decode xml-rpc response: " + se.format
+		return se
+	}
+	return fmt.Errorf("decode xml-rpc response: %w", err)
 }
 
 // DecodeRecords decodes a methodResponse whose value is a list of structs
@@ -51,7 +63,7 @@ func DecodeRecords(body []byte) (*Records, error) {
 		if errors.As(err, &f) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("decode xml-rpc response: %w", err)
+		return nil, decodeError(err)
 	}
 	return d.rec, nil
 }
@@ -68,14 +80,49 @@ type decoder struct {
 }
 
 type syntaxError struct {
-	msg string
-	off int
+	format string
+	args   []any // *shown values are the server's text, clipped when printed
+	off    int
 }
 
-func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf(e.format, e.args...) + " at byte " + strconv.Itoa(e.off)
+}
+
+// redact scrubs the server's text the error quotes, whole, before Error
+// clips it.
+func (e *syntaxError) redact(s *scrubber) {
+	for _, a := range e.args {
+		if sh, ok := a.(*shown); ok {
+			sh.text = s.clean(sh.text)
+		}
+	}
+}
 
 func (d *decoder) errf(format string, args ...any) error {
-	return &syntaxError{msg: fmt.Sprintf(format, args...), off: d.p}
+	for i, a := range args {
+		if b, ok := a.([]byte); ok {
+			args[i] = string(b) // the input's buffers may be reused
+		}
+	}
+	return &syntaxError{format: format, args: args, off: d.p}
+}
+
+// shown is a piece of the server's text quoted in an error, clipped to 40
+// bytes when printed (with %s or %q), so that the client's scrubber sees it
+// whole first (see syntaxError.redact).
+type shown struct{ pre, text, post string }
+
+func (s *shown) Format(f fmt.State, verb rune) {
+	t := s.text
+	if len(t) > 40 {
+		t = t[:40] + "..."
+	}
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", t)
+		return
+	}
+	_, _ = io.WriteString(f, s.pre+t+s.post)
 }
 
 type tagKind uint8
@@ -208,17 +255,14 @@ func (d *decoder) expect(name string, kind tagKind) error {
 	return nil
 }
 
-func showTag(name string, k tagKind) string {
-	if len(name) > 40 {
-		name = name[:40] + "..."
-	}
+func showTag(name string, k tagKind) *shown {
 	switch k {
 	case tagEnd:
-		return "</" + name + ">"
+		return &shown{"</", name, ">"}
 	case tagEmpty:
-		return "<" + name + "/>"
+		return &shown{"<", name, "/>"}
 	}
-	return "<" + name + ">"
+	return &shown{"<", name, ">"}
 }
 
 // text reads character data up to the next tag. The result may alias the
@@ -314,7 +358,9 @@ func (d *decoder) appendDecoded(buf, s []byte) ([]byte, error) {
 			buf = append(buf, '\'')
 		default:
 			if len(ref) < 2 || ref[0] != '#' {
-				return nil, d.errf("unknown entity &%s;", ref)
+				// Not quoted: a reference is a fragment of the text, which
+				// the scrubber could not recognize as part of a secret.
+				return nil, d.errf("unknown entity reference")
 			}
 			var n uint64
 			var err error
@@ -324,7 +370,7 @@ func (d *decoder) appendDecoded(buf, s []byte) ([]byte, error) {
 				n, err = strconv.ParseUint(string(ref[1:]), 10, 32)
 			}
 			if err != nil || !utf8.ValidRune(rune(n)) || n == 0 {
-				return nil, d.errf("bad character reference &%s;", ref)
+				return nil, d.errf("bad character reference")
 			}
 			buf = utf8.AppendRune(buf, rune(n))
 		}
@@ -564,12 +610,7 @@ func (d *decoder) typed(name []byte, k tagKind) (any, error) {
 	return nil, d.errf("unknown value type <%s>", clip(name))
 }
 
-func clip(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "..."
-	}
-	return string(b)
-}
+func clip(b []byte) *shown { return &shown{text: string(b)} }
 
 func (d *decoder) enter() error {
 	d.depth++
