@@ -5,6 +5,11 @@
 //	local s = json.encode(v, {indent = "  "})       -- pretty
 //	local v = json.decode('{"a": [1, null, 2]}')    -- JSON null becomes nil
 //
+// json.decode raises an error for a document nested deeper than 100 levels
+// (luaconv.MaxDepth: a value inside more than 100 arrays or objects), the
+// deepest a Lua value converts, rather than return the deeper part as nil.
+// json.encode raises one for such a table too.
+//
 // Conventions are those of every etlhost module (package luaconv): a table
 // with keys 1..n is an array, any other table an object, the empty table an
 // empty object; whole numbers print without a fraction.
@@ -74,6 +79,34 @@ func decode(L *lua.LState) int {
 	if dec.More() {
 		L.RaiseError("json.decode: unexpected data after the JSON value")
 	}
+	if tooDeep(v, 0) {
+		L.RaiseError("json.decode: the document nests deeper than %d levels, the limit for Lua values", luaconv.MaxDepth)
+	}
 	L.Push(luaconv.ToLua(L, v))
 	return 1
+}
+
+// tooDeep tells whether v holds a value below more than luaconv.MaxDepth
+// arrays or objects, which luaconv.ToLua would drop (as nil) instead of
+// converting. depth is v's own nesting (0 for the document). The walk is
+// bounded: encoding/json refuses documents nested deeper than 10000.
+func tooDeep(v any, depth int) bool {
+	if depth > luaconv.MaxDepth {
+		return true
+	}
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }

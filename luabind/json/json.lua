@@ -10,7 +10,7 @@ local json = {}
 ---@return string
 function json.encode(value, opts) end
 
----Decodes JSON text; null becomes nil.
+---Decodes JSON text; null becomes nil. A document nested deeper than 100 levels is an error.
 ---@param text string
 ---@return any
 function json.decode(text) end

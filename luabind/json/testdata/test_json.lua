@@ -16,3 +16,12 @@ expect.fails(function() json.encode({f = print}) end, "cannot be converted")
 expect.fails(function() json.encode(0/0) end, "no JSON form")
 local t = {} t.t = t
 expect.fails(function() json.encode(t) end, "cycle")
+-- Nesting: 100 levels decode in full; deeper is an error, not a nil.
+local deep = json.decode(string.rep("[", 100) .. "7" .. string.rep("]", 100))
+for _ = 1, 100 do deep = deep[1] end
+expect.eq(deep, 7)
+expect.fails(function() json.decode(string.rep("[", 101) .. "7" .. string.rep("]", 101)) end,
+  "json.decode: the document nests deeper than 100 levels")
+expect.fails(function() json.decode('{"ok": 1, "deep": ' .. string.rep('{"a":', 101) .. '[]' .. string.rep("}", 101) .. "}") end,
+  "deeper than 100 levels")
+expect.fails(function() json.decode(string.rep("[", 20000) .. string.rep("]", 20000)) end, "json.decode")
