@@ -103,7 +103,8 @@ func (w *copyWatch) poll(conn *pgx.Conn) {
 			return
 		}
 		if f := strings.Fields(q); len(f) > 1 {
-			a.table = strings.Trim(f[1], `"`)
+			// COPY "schema"."table" (...): copy qualifies the table it loads.
+			a.table = strings.Trim(f[1][strings.LastIndex(f[1], ".")+1:], `"`)
 		}
 		found = append(found, a)
 	}

@@ -14,7 +14,7 @@ expect.fails(function() json.decode("{") end, "json.decode")
 expect.eq(etl.name, "modules_spec", "etl.name")
 expect.eq(etl.arg("missing", "default"), "default", "etl.arg default")
 expect.truthy(etl.deadline() > 0 and etl.deadline() <= 60, "etl.deadline within the header's minute")
-expect.eq(etl.dry_run, false, "not a dry run")
+expect.eq(etl.dry_run, nil, "no etl.dry_run: a script cannot tell a dry run from a commit")
 
 local loads = 0
 local v = shared.get_or_load("spec.key", function() loads = loads + 1 return {n = 1} end)

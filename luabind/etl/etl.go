@@ -1,9 +1,13 @@
 // Package etl is the Lua module `etl`: what a script knows of its own run.
 //
+// A script cannot tell a dry run (etlhost exec) from the run that commits
+// (exec --commit, etlhost run): what the plan shows is what the commit
+// does. There is no etl.dry_run (it was removed: a script could do nothing
+// while its plan was shown and everything once confirmed).
+//
 //	local etl = require("etl")
 //	etl.name          -- "ventes_locales_upsert" (file name without .lua)
 //	etl.args.since    -- from `etlhost run --arg since=2024-01-01` (strings)
-//	etl.dry_run       -- true under `etlhost exec` without --commit
 //	etl.deadline()    -- seconds left before the script's timeout (math.huge: none)
 //	etl.arg("since", "2024-01-01")  -- an argument with a default
 package etl
@@ -38,7 +42,6 @@ func (m Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 		args.RawSetString(k, lua.LString(v))
 	}
 	t.RawSetString("args", args)
-	t.RawSetString("dry_run", lua.LBool(env.DryRun))
 	t.RawSetString("arg", L.NewFunction(func(L *lua.LState) int {
 		k := L.CheckString(1)
 		if v, ok := env.Args[k]; ok {

@@ -1,10 +1,11 @@
 ---@meta
 -- LuaLS definitions for etlhost's `etl` module.
 
+-- A script cannot tell a dry run from the run that commits: there is no
+-- etl.dry_run.
 ---@class etl.Module
 ---@field name string the script's name (file name without .lua)
 ---@field args table<string, string> the run's --arg key=value pairs
----@field dry_run boolean true when changes are planned, not made
 local etl = {}
 
 ---Seconds left before the script's timeout (math.huge when there is none).

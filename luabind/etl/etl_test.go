@@ -49,3 +49,24 @@ func TestDeadlineCountsDown(t *testing.T) {
 		t.Fatalf("deadline() = %v, want 60", v)
 	}
 }
+
+// TestNoDryRunFlag: a script cannot tell a dry run from the run that
+// commits (issue 18: with etl.dry_run a script could do nothing while its
+// plan was shown and everything once confirmed).
+func TestNoDryRunFlag(t *testing.T) {
+	t.Parallel()
+	for _, dry := range []bool{false, true} {
+		s := luatest.New(t, luatest.Options{DryRun: dry}, etl.Module{})
+		v, err := s.Exec("t.lua", `local etl = require("etl")
+			local keys = {}
+			for k in pairs(etl) do keys[#keys + 1] = k end
+			table.sort(keys)
+			return tostring(etl.dry_run) .. " " .. table.concat(keys, ",")`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "nil arg,args,deadline,name"; v.String() != want {
+			t.Fatalf("dry run %v: etl has %q, want %q (the same in both)", dry, v, want)
+		}
+	}
+}

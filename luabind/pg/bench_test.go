@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etlhost/etlhost/internal/pgtest"
@@ -215,4 +216,77 @@ func BenchmarkQuery(b *testing.B) {
 	b.ReportMetric(pgxRate, "pgx-rows/s")
 	b.ReportMetric(luaRate, "lua-rows/s")
 	b.ReportMetric(luaRate/pgxRate, "lua/pgx")
+}
+
+// BenchmarkStatements runs short statements outside a transaction, each on
+// a connection taken from the pool for that statement and given back (and
+// reset, DISCARD ALL, off the caller's path), in the same run:
+//
+//   - pgx: a pgxpool of the same size, QueryRow / Exec in pgx's default
+//     mode (cached prepared statements, no reset);
+//   - lua: db:query_row("SELECT ... $1"), db:exec("UPDATE ... $1") and
+//     db:exec without parameters (one statement, extended protocol).
+//
+// Reported: microseconds per statement of each path and their ratio
+// (lua/pgx).
+//
+//	go test -run XXX -bench Statements -benchtime 3x ./luabind/pg/
+func BenchmarkStatements(b *testing.B) {
+	const n = 2000
+	dsn := pgtest.DSN(b)
+	pgtest.Exec(b, dsn, `CREATE TABLE st AS SELECT g AS id, 'v' || g AS v FROM generate_series(1, 100) g`)
+	m, _ := newModuleDSN(b, dsn)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	s := luatest.New(b, luatest.Options{}, m)
+	fn, err := s.L.LoadString(`local N = ...
+		local db = require("pg").connect()
+		local sum = 0
+		for i = 1, N / 2 do
+			sum = sum + db:query_row("SELECT id FROM st WHERE id = $1", i % 100 + 1).id
+			db:exec("UPDATE st SET v = $1 WHERE id = $2", "w", i % 100 + 1)
+		end
+		for i = 1, 10 do db:exec("UPDATE st SET v = 'x' WHERE id = 1") end
+		return sum`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pgxWall, luaWall time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := time.Now()
+		for j := 1; j <= n/2; j++ {
+			var id int32
+			if err := pool.QueryRow(ctx, "SELECT id FROM st WHERE id = $1", j%100+1).Scan(&id); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, "UPDATE st SET v = $1 WHERE id = $2", "w", j%100+1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for j := 0; j < 10; j++ {
+			if _, err := pool.Exec(ctx, "UPDATE st SET v = 'x' WHERE id = 1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		pgxWall += time.Since(w)
+
+		w = time.Now()
+		if err := s.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, lua.LNumber(n)); err != nil {
+			b.Fatal(errText(s, err))
+		}
+		luaWall += time.Since(w)
+		s.L.Pop(1)
+	}
+	b.StopTimer()
+	stmts := float64(b.N) * (n + 10)
+	pgxUS := float64(pgxWall.Microseconds()) / stmts
+	luaUS := float64(luaWall.Microseconds()) / stmts
+	b.ReportMetric(pgxUS, "pgx-µs/stmt")
+	b.ReportMetric(luaUS, "lua-µs/stmt")
+	b.ReportMetric(luaUS/pgxUS, "lua/pgx")
 }

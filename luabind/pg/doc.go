@@ -16,7 +16,7 @@
 //
 //	rows, cols = db:query(sql, ...)      -- all rows; cols = {"id", "name", ...}
 //	row, cols  = db:query_row(sql, ...)  -- the first row, or nil
-//	n = db:exec(sql, ...)                -- rows affected; without parameters sql may hold several statements
+//	n = db:exec(sql, ...)                -- rows affected; one statement per call
 //	for row in db:iter(sql, ...) do ... end   -- streams, 500 rows per round trip (a cursor)
 //	n = db:copy(table, columns, rows)    -- COPY protocol; rows: array of rows, or a function returning the next (nil at the end)
 //	r = db:replace(table, columns, rows, {where = "company_id = $1", args = {3}})  -- r = {deleted = n, inserted = m}
@@ -28,7 +28,8 @@
 //	pg.record(row)                       -- a row as a table keyed by column name
 //
 // A tx object has the same methods as db. Parameters are $1..$n, bound by
-// the server, never interpolated into the SQL text.
+// the server, never interpolated into the SQL text. Every call sends one
+// statement (see One statement, no transaction control).
 //
 // # Rows
 //
@@ -112,8 +113,8 @@
 // pcall directly inside a transaction aborts that transaction, as in
 // PostgreSQL; run the risky statement in a nested tx instead). A tx object
 // used after its function returned is an error. Inside fn, use tx, not db:
-// db takes another connection (with a pool of one, it would wait until
-// the script's deadline).
+// db takes another connection, outside the transaction, counted against
+// the script's connection quota (beyond it, an error at once).
 //
 // db:replace deletes the rows matched by opts.where (every row when there
 // is none) and copies the new ones, in one transaction (a savepoint when
@@ -132,16 +133,96 @@
 //
 // get_state and set_state keep per-script values (keyed by the script's
 // name) in the table etlhost_state(script, key, value jsonb, updated_at),
-// created in the connection's current schema when first written to.
+// created in the connection's schema (see Sessions) when first written to.
 // tx:set_state writes inside the transaction, so the watermark commits
 // with the data it describes, or not at all.
+//
+// # Sessions
+//
+// The pool's connections are shared by the scripts of a run, one call (or
+// one db:tx, one db:iter loop, one dry or atomic run) at a time, and a
+// connection goes back to the pool as clean as it came: when it is given
+// back, etlhost runs DISCARD ALL on it (off the script's path; a connection
+// that cannot be reset, or is still in a transaction, is closed instead).
+// So a TEMP table, a SET (search_path, statement_timeout, role...), a
+// prepared statement, a cursor WITH HOLD, LISTEN, a session advisory lock
+// last until the end of the call that made them, or of the db:tx they were
+// made in (the whole script in a dry or atomic run), and never reach
+// another script. To use a temporary table over several statements, work
+// in one db:tx. pgx keeps no prepared statement across calls (statements
+// are described on every execution, copy uses unnamed ones), so the reset
+// invalidates nothing it relies on.
+//
+// copy and replace write to the table they name the same way whatever the
+// session did: an unqualified name is a table of the connection's schema,
+// the current_schema() of a fresh connection (the first existing schema of
+// the search_path configured for the role, database or DSN, usually
+// public), not of the session's search_path now, and never a temporary
+// table of the same name. Write schema.table for another schema, and
+// pg_temp.name for a temporary table. etlhost_state lives in the same
+// schema. (With a search_path that names no existing schema, unqualified
+// names are refused: qualify them.) query, exec and iter see the session's
+// search_path, as PostgreSQL does.
+//
+// # One statement, no transaction control
+//
+// No statement a script sends can end or escape the transaction the host
+// holds (a dry run's, exec --commit's, db:tx's). Every call sends one
+// statement through the extended protocol, which refuses several
+// ("INSERT ...; COMMIT" fails with SQLSTATE 42601 before anything runs,
+// with or without parameters), and transaction control is refused in every
+// mode with a usage error naming it and pointing to db:tx: BEGIN, START
+// TRANSACTION, COMMIT, COMMIT PREPARED, END, ROLLBACK, ROLLBACK TO,
+// ROLLBACK PREPARED, ABORT, SAVEPOINT, RELEASE, PREPARE TRANSACTION, SET
+// TRANSACTION, SET SESSION CHARACTERISTICS, SET transaction_isolation (and
+// the other transaction_* settings), DISCARD. The check reads the
+// statement's first keywords as PostgreSQL's lexer does: after whitespace,
+// comments (nested too) and empty statements, in any case. A DO block or a
+// procedure that COMMITs or ROLLBACKs is refused by the server inside a
+// transaction (SQLSTATE 2D000); outside one (a plain db:exec) it ends only
+// its own work. Group statements with db:tx(fn); nest tx:tx(fn) for a
+// savepoint.
+//
+// What a dry run cannot guard against: work that leaves the transaction
+// through the server rather than through the SQL etlhost sees. dblink
+// (dblink_exec, or a query through dblink) opens another connection whose
+// work commits on its own, even in a dry run (and a named dblink
+// connection outlives DISCARD ALL); so does any extension or function
+// that writes outside the transaction (files with COPY ... TO or
+// lo_export, COPY ... TO PROGRAM, a foreign server through another
+// wrapper that commits on its own). Sequences advance (nextval is never
+// rolled back), and a function may have side effects the plan does not
+// show. To deny them, give the connections of dry runs (the ones in the
+// configuration etlhost exec uses) a role without those rights: not a
+// superuser, without EXECUTE on the dblink functions (REVOKE EXECUTE ON
+// FUNCTION dblink_exec(text, text) ... FROM PUBLIC, or no dblink extension
+// in that database), not a member of pg_write_server_files,
+// pg_execute_server_program or pg_read_server_files, with no USAGE on
+// foreign servers, and with only the table rights the fixes need.
+//
+// # Connection quota
+//
+// One script cannot take every connection of a pool and starve the other
+// scripts of the run: it may hold at most Conn.ScriptConns connections of
+// each pool at once (default: half the pool, at least 2, at most the pool:
+// 2 of pgx's default pool of 4; a db:iter loop whose body runs a statement
+// needs two). What holds one: an open db:tx, a db:iter loop until it ends
+// (a loop left early keeps its connection until the script ends), a copy
+// while it runs, a statement while it runs. A light thread that holds one
+// of them and asks for another beyond the quota gets a usage error at once
+// naming the quota (waiting could be waiting for itself: db:query inside
+// db:tx, a loop inside a loop, on a pool that cannot serve both); a thread
+// holding none waits for one of the script's other threads to give one
+// back, under the script's deadline. A dry or atomic run uses one
+// connection per pool.
 //
 // # Errors
 //
 // Errors raised by the module are tables with fields (kind, code, message and
 // where are the shape the odoo module's errors share):
 //
-//	kind        "sql", "connect", "stopped" (deadline or Ctrl+C), "value" (conversion), "usage", "client"
+//	kind        "sql", "connect", "stopped" (deadline or Ctrl+C), "value" (conversion),
+//	            "usage" (transaction control, the connection quota, a tx used after its end...), "client"
 //	code        the SQLSTATE, for sql errors (and connect errors the server sent)
 //	sqlstate    the same
 //	message     the server's message, or what went wrong

@@ -153,6 +153,7 @@ func (s *session) errorValue(L *lua.LState, op string, err error) *lua.LTable {
 		connErr *connectError
 		valErr  *valueError
 		useErr  *usageError
+		quoErr  *quotaError
 	)
 	switch {
 	case errors.As(err, &stopped):
@@ -172,6 +173,9 @@ func (s *session) errorValue(L *lua.LState, op string, err error) *lua.LTable {
 		set("message", pgErr.Message)
 		set("detail", pgErr.Detail)
 		set("hint", pgErr.Hint)
+		if pgErr.Code == "42601" && pgErr.Hint == "" && strings.Contains(pgErr.Message, "multiple commands") {
+			set("hint", multipleStatementsHint)
+		}
 		set("constraint", pgErr.ConstraintName)
 		set("table", pgErr.TableName)
 		set("column", pgErr.ColumnName)
@@ -181,7 +185,7 @@ func (s *session) errorValue(L *lua.LState, op string, err error) *lua.LTable {
 	case errors.As(err, &valErr):
 		set("kind", KindValue)
 		set("message", valErr.msg)
-	case errors.As(err, &useErr), errors.Is(err, errTxEnded), errors.Is(err, errEnded):
+	case errors.As(err, &useErr), errors.As(err, &quoErr), errors.Is(err, errTxEnded), errors.Is(err, errEnded):
 		set("kind", KindUsage)
 		set("message", err.Error())
 	default:

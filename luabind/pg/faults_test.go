@@ -184,13 +184,20 @@ func TestPoolWaitUnderDeadline(t *testing.T) {
 		t.Fatalf("holding script: %v", err)
 	}
 
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	// A thread that holds a connection and asks for another beyond its
+	// quota (here the whole pool: 1) would wait for itself: it gets a usage
+	// error naming the quota at once.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel2()
 	self := luatest.New(t, luatest.Options{Ctx: ctx2, Script: "self"}, m)
+	start := time.Now()
 	_, err = self.Exec("self.lua", `local db = require("pg").connect()
 		db:tx(function(tx) db:query("SELECT 1") end)`)
-	if f := luaErrFields(t, err); f["kind"] != pg.KindStopped {
-		t.Fatalf("self-blocking script: %v, want kind stopped", f)
+	if f := luaErrFields(t, err); f["kind"] != pg.KindUsage || !strings.Contains(f["message"], "quota") {
+		t.Fatalf("self-blocking script: %v, want kind usage naming the quota", f)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the self-blocking script waited %v for its own connection", d)
 	}
 	self.Env.Close()
 	// The connection is back: the pool serves again.

@@ -98,6 +98,9 @@ func (o *opened) queryRow(L *lua.LState) int {
 func (o *opened) doQuery(L *lua.LState, op string, one bool) int {
 	h := checkHandle(L)
 	sql := L.CheckString(2)
+	if err := checkStatement(sql); err != nil {
+		h.s.raise(L, op, err)
+	}
 	args, err := params(L, 3)
 	if err != nil {
 		h.s.raise(L, op, err)
@@ -150,13 +153,16 @@ func (o *opened) doQuery(L *lua.LState, op string, one bool) int {
 func (o *opened) exec(L *lua.LState) int {
 	h := checkHandle(L)
 	sql := L.CheckString(2)
+	if err := checkStatement(sql); err != nil {
+		h.s.raise(L, "exec", err)
+	}
 	args, err := params(L, 3)
 	if err != nil {
 		h.s.raise(L, "exec", err)
 	}
 	var n int64
 	err = h.s.run(L, h.tx, func(ctx context.Context, q querier) error {
-		tag, err := q.Exec(ctx, sql, args...)
+		tag, err := execOne(ctx, q, sql, args)
 		n = tag.RowsAffected()
 		return err
 	})
@@ -178,6 +184,9 @@ func (o *opened) iter(L *lua.LState) int {
 	s := h.s
 	// A trailing semicolon would end the DECLARE before the query's end.
 	sql := strings.TrimRight(strings.TrimSpace(L.CheckString(2)), "; \t\n")
+	if err := checkStatement(sql); err != nil {
+		s.raise(L, "iter", err)
+	}
 	args, err := params(L, 3)
 	if err != nil {
 		s.raise(L, "iter", err)
@@ -189,7 +198,7 @@ func (o *opened) iter(L *lua.LState) int {
 		}
 		if it.host == nil {
 			if s.scriptMode() {
-				st, err := s.scriptTx(ctx)
+				st, err := s.scriptTx(ctx, L)
 				if err != nil {
 					return err
 				}
@@ -203,7 +212,7 @@ func (o *opened) iter(L *lua.LState) int {
 			}
 		}
 		return it.host.with(ctx, L, func() error {
-			_, err := it.host.tx.Exec(ctx, "DECLARE "+it.name+" NO SCROLL CURSOR FOR "+sql, args...)
+			_, err := execOne(ctx, it.host.tx, "DECLARE "+it.name+" NO SCROLL CURSOR FOR "+sql, args)
 			return err
 		})
 	})
@@ -375,10 +384,14 @@ func (o *opened) copy(L *lua.LState) int {
 			return 0, err
 		}
 		defer release()
+		target, err := resolveTable(q.Conn(), table)
+		if err != nil {
+			return 0, err
+		}
 		var ct *copyTarget
 		if err := h.s.env.Block(func(ctx context.Context) error {
 			var err error
-			ct, err = prepareCopy(ctx, q.Conn(), table, cols)
+			ct, err = prepareCopy(ctx, q.Conn(), target, cols)
 			return err
 		}); err != nil {
 			return 0, err
@@ -518,31 +531,34 @@ func (o *opened) replace(L *lua.LState) int {
 	})
 	if err == nil {
 		err = func() error {
+			target, err := resolveTable(t.tx.Conn(), table)
+			if err != nil {
+				return err
+			}
 			var ct *copyTarget
 			if err := s.env.Block(func(ctx context.Context) error {
 				var err error
-				if ct, err = prepareCopy(ctx, t.tx.Conn(), table, cols); err != nil {
+				if ct, err = prepareCopy(ctx, t.tx.Conn(), target, cols); err != nil {
 					return err
 				}
 				if lock {
 					// Writers of the table wait for the replace (two
 					// replaces must not interleave their DELETE and COPY);
 					// readers do not.
-					if _, err := t.tx.Exec(ctx, "LOCK TABLE "+table.Sanitize()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+					if _, err := t.tx.Exec(ctx, "LOCK TABLE "+target.Sanitize()+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
 						return err
 					}
 				}
-				del := "DELETE FROM " + table.Sanitize()
+				del := "DELETE FROM " + target.Sanitize()
 				if where != "" {
 					del += " WHERE " + where
 				}
-				tag, err := t.tx.Exec(ctx, del, args...)
+				tag, err := execOne(ctx, t.tx, del, args)
 				deleted = tag.RowsAffected()
 				return err
 			}); err != nil {
 				return err
 			}
-			var err error
 			if inserted, err = s.streamCopy(t.tx.Conn(), ct, src); err != nil {
 				return err
 			}
@@ -573,10 +589,11 @@ func quoteIdent(L *lua.LState) int {
 	return 1
 }
 
-// The watermark table: one row per script and key.
+// The watermark table: one row per script and key, in the connection's
+// schema (stateTable).
 const (
-	stateTable     = "etlhost_state"
-	createStateSQL = `CREATE TABLE IF NOT EXISTS etlhost_state (
+	stateTableName = "etlhost_state"
+	createStateSQL = `CREATE TABLE IF NOT EXISTS %s (
 	script     text        NOT NULL,
 	key        text        NOT NULL,
 	value      jsonb       NOT NULL,
@@ -585,6 +602,16 @@ const (
 )`
 )
 
+// stateTable is etlhost_state in the connection's schema (see
+// resolveTable): a script's SET search_path or TEMP TABLE etlhost_state
+// does not move the watermarks.
+func stateTable(q querier) string {
+	if schema := connSchema(q.Conn()); schema != "" {
+		return pgx.Identifier{schema, stateTableName}.Sanitize()
+	}
+	return pgx.Identifier{stateTableName}.Sanitize()
+}
+
 // stateExists reports whether etlhost_state exists (as q sees it). When q
 // is outside a transaction the answer is committed and is remembered.
 func (s *session) stateExists(ctx context.Context, q querier) (bool, error) {
@@ -592,7 +619,7 @@ func (s *session) stateExists(ctx context.Context, q querier) (bool, error) {
 		return true, nil
 	}
 	var exists bool
-	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", stateTable).Scan(&exists); err != nil {
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", stateTable(q)).Scan(&exists); err != nil {
 		return false, err
 	}
 	if exists && q.Conn().PgConn().TxStatus() == 'I' {
@@ -614,7 +641,7 @@ func (s *session) ensureState(ctx context.Context, q querier) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sub.Exec(ctx, createStateSQL); err != nil {
+	if _, err := sub.Exec(ctx, fmt.Sprintf(createStateSQL, stateTable(q))); err != nil {
 		cctx, cancel := s.cleanupCtx()
 		_ = sub.Rollback(cctx)
 		cancel()
@@ -637,7 +664,7 @@ func (o *opened) getState(L *lua.LState) int {
 		if err != nil || !ok {
 			return err
 		}
-		err = q.QueryRow(ctx, "SELECT value FROM etlhost_state WHERE script = $1 AND key = $2", h.s.env.Script, key).Scan(&raw)
+		err = q.QueryRow(ctx, "SELECT value FROM "+stateTable(q)+" WHERE script = $1 AND key = $2", h.s.env.Script, key).Scan(&raw)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -680,10 +707,10 @@ func (o *opened) setState(L *lua.LState) int {
 			return err
 		}
 		if js == nil {
-			_, err := q.Exec(ctx, "DELETE FROM etlhost_state WHERE script = $1 AND key = $2", h.s.env.Script, key)
+			_, err := q.Exec(ctx, "DELETE FROM "+stateTable(q)+" WHERE script = $1 AND key = $2", h.s.env.Script, key)
 			return err
 		}
-		_, err := q.Exec(ctx, `INSERT INTO etlhost_state (script, key, value, updated_at) VALUES ($1, $2, $3, now())
+		_, err := q.Exec(ctx, `INSERT INTO `+stateTable(q)+` (script, key, value, updated_at) VALUES ($1, $2, $3, now())
 ON CONFLICT (script, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
 			h.s.env.Script, key, string(js))
 		return err

@@ -33,6 +33,26 @@ type Conn struct {
 	// more concurrent scripts than connections does not deadlock: scripts
 	// wait for a free connection under their own deadline.
 	MaxConns int32
+	// ScriptConns is the per-script connection quota: how many of the
+	// pool's connections one script may hold at once (open db:tx, db:iter
+	// loops, copies and statements, of all its light threads), so that one
+	// script cannot starve the others. 0 means the default: half the pool,
+	// at least 2 (a db:iter loop whose body runs a statement needs two),
+	// never more than the pool. A script's thread that already holds a
+	// connection and asks for one more beyond the quota gets a usage error
+	// at once (waiting could be waiting for itself); a thread holding none
+	// waits for one of the script's other threads to give one back, under
+	// the script's deadline. Dry and atomic runs use one connection.
+	ScriptConns int32
+}
+
+// scriptQuota is the default of Conn.ScriptConns for a pool of maxConns.
+func scriptQuota(maxConns, configured int32) int {
+	q := max(2, maxConns/2)
+	if configured > 0 {
+		q = configured
+	}
+	return int(min(q, maxConns))
 }
 
 // DefaultName is the connection pg.connect() uses without a name.
@@ -64,6 +84,9 @@ type connState struct {
 	once sync.Once
 	pool *pgxpool.Pool
 	err  error
+
+	// scriptConns is the per-script quota (Conn.ScriptConns), set with pool.
+	scriptConns int
 
 	// stateReady is set once the etlhost_state table is known to exist.
 	stateReady atomic.Bool
@@ -135,6 +158,39 @@ func (cs *connState) getPool() (*pgxpool.Pool, error) {
 		// the run reuses the connection. Measured: about 1.5x the time of
 		// a cached statement for a one-row lookup on a local socket.
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+		// Nothing is cached by name client-side, so the DISCARD ALL below
+		// (which deallocates every prepared statement) invalidates nothing
+		// pgx relies on. copy prepares unnamed statements.
+		cfg.ConnConfig.StatementCacheCapacity = 0
+		cfg.ConnConfig.DescriptionCacheCapacity = 0
+		// The connection's schema, read before any script runs on it: where
+		// copy and replace put an unqualified table name, and where
+		// etlhost_state lives, whatever a session does to its search_path.
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			var schema *string
+			if err := c.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+				return err
+			}
+			if schema != nil {
+				c.PgConn().CustomData()[schemaKey] = *schema
+			}
+			return nil
+		}
+		// A connection goes back to the pool as clean as it came: a script's
+		// TEMP tables, SET parameters (search_path, statement_timeout,
+		// role), prepared statements, cursors WITH HOLD, LISTEN and session
+		// advisory locks end with its call (or its db:tx), and never reach
+		// the next script the pool hands the connection to. pgxpool runs
+		// this after the caller's Release, off its path, only for a
+		// connection outside any transaction (it destroys the others); one
+		// that cannot be reset is destroyed too.
+		cfg.AfterRelease = func(c *pgx.Conn) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), cancelDeadline)
+			defer cancel()
+			_, err := c.PgConn().Exec(ctx, "DISCARD ALL").ReadAll()
+			return err == nil
+		}
+		cs.scriptConns = scriptQuota(cfg.MaxConns, cs.conn.ScriptConns)
 		p, err := pgxpool.NewWithConfig(context.Background(), cfg)
 		if err != nil {
 			cs.err = fmt.Errorf("connection %q: %w", cs.conn.Name, err)
@@ -231,6 +287,7 @@ type session struct {
 
 	scriptInit *connLock // serializes beginning the script transaction
 	cursor     atomic.Int64
+	quota      quota // the connections of the pool the script holds
 }
 
 // connLock serializes the statements sent on one connection. It is
@@ -352,6 +409,7 @@ func (l *connLock) unlock() {
 // txState is a transaction (or savepoint) a handle runs its statements in.
 type txState struct {
 	conn   *pgxpool.Conn // set on top-level transactions, which own it
+	holder *lua.LState   // the thread conn is counted against (quota)
 	tx     pgx.Tx
 	parent *txState
 	lock   *connLock // shared with the parent: one connection
@@ -415,7 +473,7 @@ func (s *session) release(t *txState) {
 	s.mu.Lock()
 	delete(s.open, t)
 	s.mu.Unlock()
-	t.conn.Release()
+	s.give(t.conn, t.holder)
 	t.conn = nil
 }
 
@@ -471,9 +529,10 @@ func (s *session) cleanupCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(s.env.Ctx), cleanupTimeout)
 }
 
-// acquire takes a connection from the pool, waiting under ctx (the
-// script's own deadline), so an exhausted pool never deadlocks a run.
-func (s *session) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+// acquire takes a connection from the pool for thread L, within the
+// script's quota, waiting under ctx (the script's own deadline), so an
+// exhausted pool never deadlocks a run. give returns it.
+func (s *session) acquire(ctx context.Context, L *lua.LState) (*pgxpool.Conn, error) {
 	if s.isClosed() {
 		return nil, errEnded
 	}
@@ -481,11 +540,21 @@ func (s *session) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	if err != nil {
 		return nil, &connectError{name: s.cs.conn.Name, err: err}
 	}
+	if err := s.quota.take(ctx, L, s.cs.scriptConns, s.cs.conn.Name); err != nil {
+		return nil, err
+	}
 	c, err := p.Acquire(ctx)
 	if err != nil {
+		s.quota.give(L)
 		return nil, &connectError{name: s.cs.conn.Name, err: err}
 	}
 	return c, nil
+}
+
+// give returns a connection taken by acquire for thread L.
+func (s *session) give(c *pgxpool.Conn, L *lua.LState) {
+	c.Release()
+	s.quota.give(L)
 }
 
 var errEnded = errors.New("the script has ended; its connections are closed")
@@ -513,7 +582,7 @@ func (s *session) run(L *lua.LState, t *txState, fn func(ctx context.Context, q 
 	}
 	if t == nil && s.scriptMode() {
 		return s.env.Block(func(ctx context.Context) error {
-			st, err := s.scriptTx(ctx)
+			st, err := s.scriptTx(ctx, L)
 			if err != nil {
 				return err
 			}
@@ -529,11 +598,11 @@ func (s *session) run(L *lua.LState, t *txState, fn func(ctx context.Context, q 
 		})
 	}
 	return s.env.Block(func(ctx context.Context) error {
-		c, err := s.acquire(ctx)
+		c, err := s.acquire(ctx, L)
 		if err != nil {
 			return err
 		}
-		defer c.Release()
+		defer s.give(c, L)
 		return fn(ctx, c)
 	})
 }
@@ -551,18 +620,18 @@ func (s *session) hold(L *lua.LState, t *txState) (q querier, release func(), er
 	}
 	err = s.env.Block(func(ctx context.Context) error {
 		if t == nil && s.scriptMode() {
-			st, err := s.scriptTx(ctx)
+			st, err := s.scriptTx(ctx, L)
 			if err != nil {
 				return err
 			}
 			t = st
 		}
 		if t == nil {
-			c, err := s.acquire(ctx)
+			c, err := s.acquire(ctx, L)
 			if err != nil {
 				return err
 			}
-			q, release = c, c.Release
+			q, release = c, func() { s.give(c, L) }
 			return nil
 		}
 		if err := t.lock.lock(ctx, L); err != nil {
@@ -579,8 +648,8 @@ func (s *session) hold(L *lua.LState, t *txState) (q querier, release func(), er
 }
 
 // scriptTx returns the script transaction (dry run or atomic), beginning
-// it on first use.
-func (s *session) scriptTx(ctx context.Context) (*txState, error) {
+// it on first use (by thread L).
+func (s *session) scriptTx(ctx context.Context, L *lua.LState) (*txState, error) {
 	s.mu.Lock()
 	st := s.script
 	s.mu.Unlock()
@@ -597,16 +666,16 @@ func (s *session) scriptTx(ctx context.Context) (*txState, error) {
 	if st != nil {
 		return st, nil
 	}
-	c, err := s.acquire(ctx)
+	c, err := s.acquire(ctx, L)
 	if err != nil {
 		return nil, err
 	}
 	tx, err := c.Begin(ctx)
 	if err != nil {
-		c.Release()
+		s.give(c, L)
 		return nil, err
 	}
-	st = &txState{conn: c, tx: tx, lock: newConnLock()}
+	st = &txState{conn: c, holder: L, tx: tx, lock: newConnLock()}
 	s.mu.Lock()
 	s.script = st
 	s.mu.Unlock()
@@ -655,7 +724,7 @@ func (s *session) begin(ctx context.Context, L *lua.LState, parent *txState, opt
 		return nil, errEnded
 	}
 	if parent == nil && s.scriptMode() {
-		st, err := s.scriptTx(ctx)
+		st, err := s.scriptTx(ctx, L)
 		if err != nil {
 			return nil, err
 		}
@@ -677,16 +746,16 @@ func (s *session) begin(ctx context.Context, L *lua.LState, parent *txState, opt
 		}
 		return &txState{tx: tx, parent: parent, lock: parent.lock, section: true}, nil
 	}
-	c, err := s.acquire(ctx)
+	c, err := s.acquire(ctx, L)
 	if err != nil {
 		return nil, err
 	}
 	tx, err := c.BeginTx(ctx, opts)
 	if err != nil {
-		c.Release()
+		s.give(c, L)
 		return nil, err
 	}
-	t := &txState{conn: c, tx: tx, lock: newConnLock()}
+	t := &txState{conn: c, holder: L, tx: tx, lock: newConnLock()}
 	s.mu.Lock()
 	s.open[t] = true
 	s.mu.Unlock()

@@ -4,10 +4,15 @@ local db = pg.connect()
 expect.eq(tostring(db), "pg.db(default)")
 expect.eq(pg.connections(), {"default"})
 
--- exec returns rows affected; without parameters it may hold several statements.
-expect.eq(db:exec([[
+-- exec returns rows affected; one statement per call, with or without parameters.
+local e = expect.fails(function() db:exec([[
   CREATE TABLE partner (id int PRIMARY KEY, name text NOT NULL, city text);
-  CREATE TABLE other (x int)]]), 0)
+  CREATE TABLE other (x int)]]) end, "cannot insert multiple commands")
+expect.eq(e.sqlstate, "42601")
+expect.truthy(e.hint:find("one statement per call", 1, true), e.hint)
+expect.eq(db:query_row("SELECT to_regclass('partner') AS t").t, nil) -- nothing ran
+expect.eq(db:exec("CREATE TABLE partner (id int PRIMARY KEY, name text NOT NULL, city text);"), 0)
+expect.eq(db:exec("CREATE TABLE other (x int)"), 0)
 expect.eq(db:exec("INSERT INTO partner VALUES ($1, $2, $3), ($4, $5, $6)", 1, "Azure", "Paris", 2, "Deco", nil), 2)
 expect.eq(db:exec("UPDATE partner SET city = $1 WHERE city IS NULL", "Lyon"), 1)
 expect.eq(db:exec("DELETE FROM partner WHERE id = $1", 99), 0)
