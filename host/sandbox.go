@@ -2,6 +2,9 @@ package host
 
 import (
 	"context"
+	"fmt"
+	"hash/maphash"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -113,6 +116,7 @@ func buildLibraries() *stdLib {
 	set(g, "unpack", unpack)
 	set(g, "getmetatable", getMetatable)
 	set(g, "setmetatable", setMetatable)
+	set(g, "tostring", func(L *lua.LState) int { L.Push(toStringMeta(L, L.CheckAny(1))); return 1 })
 
 	libs := &stdLib{}
 	g.ForEach(func(k, v lua.LValue) {
@@ -184,10 +188,37 @@ func (sb *sandbox) print(L *lua.LState) int {
 	n := L.GetTop()
 	parts := make([]string, n)
 	for i := 1; i <= n; i++ {
-		parts[i-1] = L.ToStringMeta(L.Get(i)).String()
+		parts[i-1] = toStringMeta(L, L.Get(i)).String()
 	}
 	sb.env.Log(luabind.LevelInfo, strings.Join(parts, "\t"), nil)
 	return 0
+}
+
+// idSeed keys the ids tostring shows for tables, functions, coroutines and
+// userdata; it is drawn when the process starts.
+var idSeed = maphash.MakeSeed()
+
+// toStringMeta is tostring: L.ToStringMeta, except that a table, function,
+// coroutine or userdata without a __tostring function prints as its type
+// and an id ("table: 0x5d1c7a9e03b2f468") instead of its host address,
+// which would tell a script about the host's memory. The id is a keyed
+// hash of the object's identity: the same object gives the same id for the
+// whole run, in every script (distinct objects collide with a chance of
+// about n²/2⁶⁵), a collected object's id may come back for a new one, as
+// addresses do in Lua, and the ids differ from run to run. It holds no
+// state, so printing many tables keeps none of them alive. print and
+// string.format's %s use it too.
+func toStringMeta(L *lua.LState, v lua.LValue) lua.LValue {
+	switch v.(type) {
+	case *lua.LTable, *lua.LFunction, *lua.LUserData, *lua.LState, lua.LChannel:
+	default:
+		return L.ToStringMeta(v)
+	}
+	if _, ok := L.GetMetaField(v, "__tostring").(*lua.LFunction); ok {
+		return L.ToStringMeta(v)
+	}
+	id := maphash.Comparable(idSeed, reflect.ValueOf(v).Pointer())
+	return lua.LString(fmt.Sprintf("%s: 0x%016x", v.Type(), id))
 }
 
 // require resolves, in order: modules already loaded in this state, the

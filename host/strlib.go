@@ -139,7 +139,7 @@ func strFormat(L *lua.LState) int {
 		case 'q':
 			b.WriteString(luaQuote(L.CheckString(arg)))
 		case 's':
-			s := L.ToStringMeta(v).String()
+			s := toStringMeta(L, v).String()
 			b.WriteString(fmt.Sprintf(spec+"s", s))
 		default:
 			L.RaiseError("invalid option '%%%c' to 'format'", verb)
