@@ -11,6 +11,8 @@ import (
 	"slices"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/etlhost/etlhost/internal/scripttest"
 )
 
 // stubFile is one LuaLS definition file written by `etlhost stubs`.
@@ -29,7 +31,7 @@ func stubFiles() []stubFile {
 	for _, m := range luaModules {
 		files = append(files, stubFile{m.name + ".lua", m.stub})
 	}
-	return append(files, stubFile{"etlhost_testing.lua", testingStub})
+	return append(files, stubFile{"etlhost_testing.lua", scripttest.Stub})
 }
 
 func (a *App) stubsCommand() *cli.Command {
