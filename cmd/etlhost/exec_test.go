@@ -520,3 +520,38 @@ require("task").sleep(30)`)
 		t.Fatalf("audit %+v", recs)
 	}
 }
+
+// TestExecCannotEscapeTransaction (issue 18, item 2): a script under
+// etlhost exec cannot commit the dry run's transaction, nor the one exec
+// --commit holds for a script that then fails: several statements in one
+// call and transaction control are refused, and nothing is committed.
+func TestExecCannotEscapeTransaction(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, code, err string
+		args            []string
+	}{
+		{"dry run, several statements", `db:exec("UPDATE report SET status = 'fixed' WHERE id = 1; COMMIT")`,
+			"cannot insert multiple commands", nil},
+		{"dry run, COMMIT alone", `db:exec("UPDATE report SET status = 'fixed' WHERE id = 1"); db:exec("/* x */ commit")`,
+			"COMMIT is transaction control", nil},
+		{"commit, ROLLBACK then a failure", `db:exec("UPDATE report SET status = 'fixed' WHERE id = 1"); pcall(db.exec, db, "ROLLBACK"); ` +
+			`pcall(db.exec, db, "UPDATE report SET status = 'fixed' WHERE id = 2; COMMIT"); error("fails after its changes")`,
+			"fails after its changes", []string{"--commit"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupFix(t)
+			args := append(append([]string{"exec", "--audit-file", b.audit}, tc.args...), "-e", `local db = require("pg").connect(); `+tc.code)
+			out := runIn(t, b.env, "", args...)
+			if out.code != ExitFailed {
+				t.Fatalf("exit %d, want %d\n%s\n%s", out.code, ExitFailed, out.stdout, out.stderr)
+			}
+			mustContain(t, "stderr", out.stderr, tc.err)
+			if got := b.report(t); got != reportBefore {
+				t.Fatalf("the script committed: %s\n%s\n%s", got, out.stdout, out.stderr)
+			}
+		})
+	}
+}

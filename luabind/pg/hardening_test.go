@@ -13,6 +13,7 @@ import (
 	"github.com/etlhost/etlhost/internal/pgtest"
 	"github.com/etlhost/etlhost/luabind/luatest"
 	"github.com/etlhost/etlhost/luabind/pg"
+	"github.com/etlhost/etlhost/luabind/task"
 )
 
 // The tests of issue 18 (items 1, 2 and 4): a script written to break the
@@ -339,5 +340,42 @@ func TestConnectionQuota(t *testing.T) {
 	}
 	if readyAt > 900*time.Millisecond {
 		t.Errorf("the script over quota waited %v for its error", readyAt)
+	}
+}
+
+// TestConnectionQuotaLightThreads: the quota counts the connections of all
+// of a script's light threads; a thread holding none waits for the others
+// to give one back (none fails), a thread holding one and asking beyond
+// the quota gets the error at once.
+func TestConnectionQuotaLightThreads(t *testing.T) {
+	t.Parallel()
+	m, dsn := newModule(t, 4) // quota 2
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := luatest.New(t, luatest.Options{Ctx: ctx}, m, task.Module{})
+	v, err := s.Exec("threads.lua", `local pg, task = require("pg"), require("task")
+		local db = pg.connect()
+		db:exec("CREATE TABLE lt (id int)")
+		task.map({1, 2, 3, 4, 5, 6}, function(i)
+			db:tx(function(tx)
+				tx:query("SELECT pg_sleep(0.05)")
+				tx:exec("INSERT INTO lt VALUES ($1)", i)
+			end)
+		end)
+		local ok, e = pcall(db.tx, db, function(tx)
+			for r in db:iter("SELECT 1 AS x") do -- a second connection: within the quota
+				db:query("SELECT 1") -- a third, while this thread holds two
+			end
+		end)
+		assert(not ok and e.kind == "usage" and e.message:find("quota", 1, true), tostring(e))
+		return db:query_row("SELECT count(*) AS n FROM lt").n`)
+	if err != nil {
+		t.Fatal(errText(s, err))
+	}
+	if v != lua.LNumber(6) {
+		t.Fatalf("%v rows, want 6", v)
+	}
+	if n := count(t, dsn, "SELECT count(*) FROM lt"); n != 6 {
+		t.Fatalf("%d rows committed, want 6", n)
 	}
 }
