@@ -21,7 +21,8 @@ import (
 
 // TestSessionStateDoesNotLeak: whatever session state a script leaves on a
 // pooled connection (TEMP table, search_path, statement_timeout, prepared
-// statement, LISTEN, advisory lock, application_name) is gone when the
+// statement, LISTEN, advisory lock, cursor WITH HOLD, application_name,
+// SET ROLE) is gone when the
 // next script gets that connection (a pool of one: it is the same one), and
 // that script's replace writes the table it names, public.rep.
 func TestSessionStateDoesNotLeak(t *testing.T) {
@@ -30,6 +31,9 @@ func TestSessionStateDoesNotLeak(t *testing.T) {
 	pgtest.Exec(t, dsn, `CREATE SCHEMA shadow;
 		CREATE TABLE public.rep (id int, v text); INSERT INTO public.rep VALUES (1, 'old');
 		CREATE TABLE shadow.rep (id int, v text); INSERT INTO shadow.rep VALUES (7, 'shadow')`)
+	role := fmt.Sprintf("leak_%d", time.Now().UnixNano())
+	pgtest.Exec(t, dsn, "CREATE ROLE "+role+" NOLOGIN; GRANT "+role+" TO current_user")
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "DROP ROLE IF EXISTS "+role) })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -42,7 +46,8 @@ func TestSessionStateDoesNotLeak(t *testing.T) {
 		db:exec("PREPARE leak AS SELECT 1")
 		db:exec("LISTEN leak")
 		db:query("SELECT pg_advisory_lock(42)")
-		db:exec("DECLARE held CURSOR WITH HOLD FOR SELECT 1")`); err != nil {
+		db:exec("DECLARE held CURSOR WITH HOLD FOR SELECT 1")
+		db:exec("SET ROLE `+role+`")`); err != nil {
 		t.Fatal(errText(abuser, err))
 	}
 	// The abuser is still running (its state open) when the next script
@@ -57,16 +62,17 @@ func TestSessionStateDoesNotLeak(t *testing.T) {
 		local s = db:query_row([[SELECT current_setting('search_path') AS path,
 			current_setting('statement_timeout') AS timeout,
 			current_setting('application_name') AS app,
+			current_user = session_user AS own_role,
 			(SELECT count(*) FROM pg_prepared_statements) AS prepared,
 			(SELECT count(*) FROM pg_listening_channels()) AS listening,
 			(SELECT count(*) FROM pg_cursors WHERE name = 'held') AS cursors,
 			(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks,
 			(SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()) AS temps]])
-		return string.format("%s|%s|%s|%d|%d|%d|%d|%d", s.path, s.timeout, s.app, s.prepared, s.listening, s.cursors, s.locks, s.temps)`)
+		return string.format("%s|%s|%s|%s|%d|%d|%d|%d|%d", s.path, s.timeout, s.app, tostring(s.own_role), s.prepared, s.listening, s.cursors, s.locks, s.temps)`)
 	if err != nil {
 		t.Fatalf("the well-behaved script failed: %s", errText(good, err))
 	}
-	if want := `"$user", public|0|etlhost|0|0|0|0|0`; v.String() != want {
+	if want := `"$user", public|0|etlhost|true|0|0|0|0|0`; v.String() != want {
 		t.Errorf("the next script's session: %s, want %s", v, want)
 	}
 	if got := fmt.Sprint(pgtest.QueryRows(t, dsn, "SELECT id, v FROM public.rep ORDER BY id")); got != "[[1 new] [2 new] [3 copied]]" {
