@@ -367,14 +367,14 @@ func wireForm(secret string) string {
 	return b.String()
 }
 
-// matcher finds one pattern at a position of text, backtracking over the
-// encodings of each character; failed remembers the (position, character)
-// pairs that lead nowhere, so the search stays linear in the secret's
-// length.
+// matcher finds one pattern at a position of text, trying every encoding
+// of each character, and returns the longest match (a raw "%" and the
+// start of "%25" both begin one). done remembers each (position,
+// character) pair's answer, so each is worked out once.
 type matcher struct {
 	text   string
 	pat    []patRune
-	failed map[[2]int]bool
+	done   map[[2]int]int
 	budget *scanBudget
 	ends   [][]int // scratch for form, one per depth of rest
 }
@@ -388,34 +388,40 @@ func (m *matcher) spend(n int) bool {
 	return !m.budget.over
 }
 
-// rest matches pat[i:] at text[p:] and returns where it ends, or -1.
+// rest matches pat[i:] at text[p:] and returns where the longest match
+// ends, or -1.
 func (m *matcher) rest(p, i int) int {
 	if i == len(m.pat) {
 		return p
 	}
-	if m.failed[[2]int{p, i}] || !m.spend(1) {
+	key := [2]int{p, i}
+	if e, ok := m.done[key]; ok {
+		return e
+	}
+	if !m.spend(1) {
 		return -1
 	}
+	best := -1
 	r := m.pat[i]
 	if strings.HasPrefix(m.text[p:], r.raw) {
-		if e := m.rest(p+len(r.raw), i+1); e >= 0 {
-			return e
-		}
+		best = max(best, m.rest(p+len(r.raw), i+1))
 	}
 	if p < len(m.text) && encStart[m.text[p]] {
 		for _, f := range r.forms {
-			for _, q := range m.form(p, f, i) {
-				if e := m.rest(q, i+1); e >= 0 {
-					return e
-				}
+			// form's ends live in scratch slot i, which the deeper calls
+			// (slots > i) leave alone; copy them before recursing anyway,
+			// since the next form reuses the slot.
+			ends := append([]int(nil), m.form(p, f, i)...)
+			for _, q := range ends {
+				best = max(best, m.rest(q, i+1))
 			}
 		}
 	}
-	if m.failed == nil {
-		m.failed = make(map[[2]int]bool)
+	if m.done == nil {
+		m.done = make(map[[2]int]int)
 	}
-	m.failed[[2]int{p, i}] = true
-	return -1
+	m.done[key] = best
+	return best
 }
 
 // form returns every position where form, found at text[p:], can end:

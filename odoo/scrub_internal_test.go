@@ -102,3 +102,28 @@ func TestScrubberCost(t *testing.T) {
 		t.Fatalf("an ordinary page ran out of budget: %q", out[max(0, len(out)-100):])
 	}
 }
+
+// FuzzScrubber: any secret in any text, raw or escaped, is redacted whole,
+// and scrubbing never fails on odd input (escapes cut short at the end).
+func FuzzScrubber(f *testing.F) {
+	f.Add(`Tr0ub&dor<3x`, `x Tr0ub&amp;dor&lt;3x y`, 10)
+	f.Add(`pässwörd`, `%C3%A4 p\u00e4ssw\u00f6rd &#`, 5)
+	f.Add(`&&&&`, `&amp;amp;&#38;%2526\`, 3)
+	f.Fuzz(func(t *testing.T, secret, text string, cut int) {
+		s := newScrubber(Config{User: "u", DB: "d", Password: secret})
+		out := s.clean(text)
+		if c, _ := s.cleanCut(text, cut%400); cut%400 >= 0 && len(c) > cut%400+len(overBudgetText)+len(redactedText) {
+			t.Fatalf("cleanCut(%d) gave %d bytes", cut%400, len(c))
+		}
+		if len(secret) < 4 || secret == "u" || secret == "d" {
+			return
+		}
+		if got := s.clean(secret); got != redactedText {
+			t.Fatalf("clean(secret) = %q", got)
+		}
+		if got := s.clean("<" + url.QueryEscape(secret) + ">"); got != "<"+redactedText+">" {
+			t.Fatalf("clean(url form) = %q", got)
+		}
+		_ = out
+	})
+}
