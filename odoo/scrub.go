@@ -34,8 +34,9 @@ import (
 // basic auth (Config refuses credentials in the URL, JSON-2 sends a bearer
 // key), so there is no base64 form to look for.
 type scrubber struct {
-	pats  []pattern
-	first [256]bool // bytes an encoded secret can start with
+	pats   []pattern
+	first  [256]bool // bytes an encoded secret can start with
+	maxEnc int       // the longest encoding of a secret, in bytes
 }
 
 const redactedText = "[redacted]"
@@ -59,6 +60,7 @@ func newScrubber(cfg Config) *scrubber {
 func (s *scrubber) add(secret string) {
 	p := newPattern(secret)
 	s.pats = append(s.pats, p)
+	s.maxEnc = max(s.maxEnc, p.maxEnc())
 	s.first[secret[0]] = true
 	for c := range encStart {
 		if encStart[c] {
@@ -68,6 +70,18 @@ func (s *scrubber) add(secret string) {
 }
 
 func (s *scrubber) empty() bool { return s == nil || len(s.pats) == 0 }
+
+// inputFor returns how many bytes of a text cleanCut(text, max) can read:
+// each redaction reads at most maxEnc bytes and writes len(redactedText),
+// so the output holds max bytes before the input runs past this, with room
+// for one whole encoded secret beyond. Callers holding a large text (an
+// error page) cut it there first and convert only that much.
+func (s *scrubber) inputFor(max int) int {
+	if s.empty() {
+		return max
+	}
+	return max + (max/len(redactedText)+2)*s.maxEnc
+}
 
 // clean returns text with every secret, in any of its encodings, replaced.
 func (s *scrubber) clean(text string) string {
@@ -224,6 +238,28 @@ func newPattern(secret string) pattern {
 		}
 	}
 	return p
+}
+
+// maxEnc is the length of the secret's longest encoding (each character's
+// longest form, each of its bytes in its own longest form).
+func (pat *pattern) maxEnc() int {
+	n := 0
+	for _, r := range pat.runes {
+		longest := len(r.raw)
+		for _, f := range r.forms {
+			l := 0
+			for i := 0; i < len(f); i++ {
+				m := 1
+				for _, g := range asciiForms[f[i]&0x7f] {
+					m = max(m, len(g))
+				}
+				l += m
+			}
+			longest = max(longest, l)
+		}
+		n += longest
+	}
+	return n
 }
 
 // mayStartAt tells whether an encoding of the secret may start at text[p].

@@ -127,3 +127,31 @@ func FuzzScrubber(f *testing.F) {
 		_ = out
 	})
 }
+
+// An error page made of nothing but the secret, in its longest encodings,
+// still gives a snippet of about 300 bytes with no part of the secret, read
+// from a bounded part of the page.
+func TestSnippetOfAPageOfSecrets(t *testing.T) {
+	t.Parallel()
+	const secret = `Tr0ub&dor<3x`
+	c := &Client{scrub: newScrubber(Config{User: "admin", DB: "demo", Password: secret})}
+	forms := []string{secret, `Tr0ub&amp;amp;dor&amp;lt;3x`, `\u0054\u0072\u0030\u0075\u0062\u0026\u0064\u006f\u0072\u003c\u0033\u0078`,
+		`%2554%2572%2530%2575%2562%2526%2564%256f%2572%253c%2533%2578`}
+	for _, f := range forms {
+		body := []byte("  " + strings.Repeat(f+" ", 2000))
+		got := c.snippet(body)
+		if !strings.HasSuffix(got, "...") || len(got) < 250 || len(got) > 330 {
+			t.Fatalf("snippet of %d bytes: %q", len(got), got)
+		}
+		if strings.Contains(strings.ReplaceAll(strings.ReplaceAll(got, "[redacted]", ""), " ", ""), "Tr") ||
+			strings.Contains(got, `\u00`) || strings.Contains(got, `%25`) || strings.Contains(got, "&amp;") {
+			t.Fatalf("snippet shows a part of the secret: %q", got)
+		}
+	}
+	if got := c.snippet([]byte(strings.Repeat("x", 2000))); len(got) != 303 || !strings.HasSuffix(got, "...") {
+		t.Fatalf("plain snippet: %d bytes", len(got))
+	}
+	if got := c.snippet([]byte(" short page \n")); got != "short page" {
+		t.Fatalf("short page: %q", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -69,8 +70,13 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 // is cut, so a secret that spans the cut is not partly shown.
 func (c *Client) snippet(body []byte) string {
 	const max = 300
-	s, cut := c.scrub.cleanCut(strings.TrimSpace(string(body)), max)
-	if cut {
+	body = bytes.TrimLeftFunc(body, unicode.IsSpace)
+	truncated := false
+	if n := c.scrub.inputFor(max); len(body) > n {
+		body, truncated = body[:n], true // enough for max bytes out
+	}
+	s, cut := c.scrub.cleanCut(strings.TrimRightFunc(string(body), unicode.IsSpace), max)
+	if cut || truncated {
 		// Drop a character the cut split in two.
 		if i := lastRuneStart(s); !utf8.FullRuneInString(s[i:]) {
 			s = s[:i]
