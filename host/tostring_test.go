@@ -59,3 +59,15 @@ return {
 		t.Errorf("a Go heap address shows: %v", v)
 	}
 }
+
+// An error value without __tostring (error({})) is reported by its
+// content, with no address.
+func TestErrorValueShowsNoHostAddress(t *testing.T) {
+	t.Parallel()
+	paths := writeScripts(t, t.TempDir(), map[string]string{"err.lua": `error({code = 1})`})
+	_, by := runScripts(t, context.Background(), &Runner{Modules: stdModules()}, paths)
+	res := by["err"]
+	if res.Status != StatusFailed || !strings.Contains(res.Error, "error object map[code:1]") || strings.Contains(res.Error, "0x") {
+		t.Fatalf("%s: %q", res.Status, res.Error)
+	}
+}
