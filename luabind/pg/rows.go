@@ -505,7 +505,13 @@ type rawRef struct {
 	n          int32 // -1: NULL
 }
 
-const arenaChunk = 1 << 20
+// The arena's chunks start small and double up to arenaChunk: a one-row
+// lookup does not allocate (and clear) a megabyte, a large result costs a
+// few more chunks.
+const (
+	arenaFirst = 4 << 10
+	arenaChunk = 1 << 20
+)
 
 // read copies the rows of rows (at most limit when limit > 0).
 func (r *rawResult) read(rows pgx.Rows, limit int) error {
@@ -522,7 +528,11 @@ func (r *rawResult) read(rows pgx.Rows, limit int) error {
 				if cur != nil {
 					r.chunks[len(r.chunks)-1] = cur
 				}
-				cur = make([]byte, 0, max(arenaChunk, len(v)))
+				size := arenaFirst
+				if cur != nil {
+					size = min(2*cap(cur), arenaChunk)
+				}
+				cur = make([]byte, 0, max(size, len(v)))
 				r.chunks = append(r.chunks, cur)
 			}
 			r.refs = append(r.refs, rawRef{chunk: uint32(len(r.chunks) - 1), off: uint32(len(cur)), n: int32(len(v))})
