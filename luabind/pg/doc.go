@@ -267,7 +267,7 @@
 // meanwhile; rows are converted to and from Lua outside of it (query
 // results are read off the network first, then converted; copy encodes a
 // chunk of rows, then sends it). Statements outside a transaction take
-// connections of their own. A tx shared by several threads, or the single
+// connections of their own, within the script's connection quota. A tx shared by several threads, or the single
 // transaction of a dry or atomic run, runs their statements one at a time;
 // a nested transaction (savepoint) on such a shared connection belongs to
 // the thread that began it until it ends, and the other threads' statements
