@@ -391,11 +391,11 @@ func TestExecConfirm(t *testing.T) {
 // TestExecCode: -e runs code given on the command line.
 func TestExecCode(t *testing.T) {
 	t.Parallel()
-	out := runIn(t, nil, "", "exec", "-e", "local etl = require('etl'); return {sum = 1 + 1, dry = etl.dry_run}")
+	out := runIn(t, nil, "", "exec", "-e", "local etl = require('etl'); return {sum = 1 + 1, name = etl.name}")
 	if out.code != ExitOK {
 		t.Fatalf("exit %d\n%s", out.code, out.stderr)
 	}
-	mustContain(t, "stdout", out.stdout, `Result: {"dry":true,"sum":2}`, "Plan (dry run): no changes.")
+	mustContain(t, "stdout", out.stdout, `Result: {"name":"exec","sum":2}`, "Plan (dry run): no changes.")
 	out = runIn(t, nil, "", "exec", "-e", "error('nope')")
 	if out.code != ExitFailed || !strings.Contains(out.stderr, "-e:1: nope") {
 		t.Fatalf("exit %d\n%s", out.code, out.stderr)
