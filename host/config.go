@@ -28,6 +28,7 @@ import (
 //	[postgres.default]      # pg.connect() ; [postgres.warehouse] is pg.connect("warehouse")
 //	dsn_env = "ETLHOST_PG_DSN"   # or dsn = "postgres://..." (a password in the file is discouraged)
 //	max_conns = 8
+//	script_conns = 4        # connections one script may hold at once (default: half the pool, at least 2)
 //
 //	[odoo.default]          # odoo.connect()
 //	url = "https://erp.example.com"
@@ -107,6 +108,9 @@ type PostgresConn struct {
 	DSN      string `toml:"dsn"`
 	DSNEnv   string `toml:"dsn_env"`
 	MaxConns int32  `toml:"max_conns"`
+	// ScriptConns is how many of the pool's connections one script may
+	// hold at once (0: half the pool, at least 2; see luabind/pg).
+	ScriptConns int32 `toml:"script_conns"`
 }
 
 // OdooConn is one named Odoo connection. Password and APIKey hold resolved
@@ -253,6 +257,9 @@ func (cfg *Config) resolve(getenv func(string) string) error {
 		}
 		if c.MaxConns < 0 {
 			return &ConfigError{Path: where, Key: key + ".max_conns", Msg: "must be positive"}
+		}
+		if c.ScriptConns < 0 || (c.MaxConns > 0 && c.ScriptConns > c.MaxConns) {
+			return &ConfigError{Path: where, Key: key + ".script_conns", Msg: "must be 0 (half the pool) or 1 to max_conns"}
 		}
 		cfg.Postgres[name] = c
 	}

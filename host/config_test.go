@@ -86,6 +86,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"dsn and dsn_env", "[postgres.w]\ndsn = \"x\"\ndsn_env = \"SET\"\n", "postgres.w: give dsn or dsn_env, not both"},
 		{"unset dsn_env", "[postgres.w]\ndsn_env = \"NOT_SET\"\n", "postgres.w.dsn_env: environment variable NOT_SET is not set"},
 		{"no dsn", "[postgres.w]\nmax_conns = 2\n", "postgres.w: no dsn"},
+		{"script_conns over the pool", "[postgres.w]\ndsn = \"postgres:///x\"\nmax_conns = 2\nscript_conns = 3\n", "postgres.w.script_conns: must be 0 (half the pool) or 1 to max_conns"},
+		{"negative script_conns", "[postgres.w]\ndsn = \"postgres:///x\"\nscript_conns = -1\n", "postgres.w.script_conns"},
 		// The [odoo.NAME] rules are odoo.Config.Validate's; the host names the key.
 		{"bad url", strings.Replace(section, "https://erp", "erp.example.com", 1), `odoo.default.url: url "erp.example.com" is not an http(s) URL`},
 		{"credentials in url", strings.Replace(section, "https://erp", "https://u:hunter2@erp", 1), "odoo.default.url: url must not carry credentials"},

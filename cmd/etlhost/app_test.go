@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/etlhost/etlhost/internal/pgtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,5 +227,22 @@ func TestVersionAndHelp(t *testing.T) {
 		if !strings.Contains(out.stdout, want) {
 			t.Errorf("run --help lacks %q", want)
 		}
+	}
+}
+
+// TestScriptConnsFromConfig: [postgres.NAME] script_conns reaches the pg
+// module: with a quota of 1, a script that opens a second loop while the
+// first holds the connection gets the quota error, naming it.
+func TestScriptConnsFromConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := write(t, dir, "etlhost.toml", "[postgres.default]\ndsn_env = \"ETLHOST_PG_DSN\"\nmax_conns = 4\nscript_conns = 1\n")
+	p := write(t, dir, "loops.lua", `local db = require("pg").connect()
+for _ in db:iter("SELECT 1") do
+  for _ in db:iter("SELECT 2") do end
+end`)
+	out := run(t, map[string]string{"ETLHOST_PG_DSN": pgtest.DSN(t)}, "run", "--config", cfg, p)
+	if out.code != ExitFailed || !strings.Contains(out.stderr, "connection quota exceeded") || !strings.Contains(out.stderr, "1") {
+		t.Fatalf("exit %d\n%s", out.code, out.stderr)
 	}
 }

@@ -42,7 +42,7 @@ var luaModules = []struct {
 		var conns []pg.Conn
 		for _, name := range sortedKeys(m.cfg.Postgres) {
 			c := m.cfg.Postgres[name]
-			conns = append(conns, pg.Conn{Name: name, DSN: c.DSN, MaxConns: c.MaxConns})
+			conns = append(conns, pg.Conn{Name: name, DSN: c.DSN, MaxConns: c.MaxConns, ScriptConns: c.ScriptConns})
 		}
 		return pg.New(conns)
 	}},
