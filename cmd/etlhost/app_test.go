@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/etlhost/etlhost/internal/pgtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/etlhost/etlhost/internal/pgtest"
 )
 
 type runOut struct {
