@@ -555,3 +555,46 @@ func TestExecCannotEscapeTransaction(t *testing.T) {
 		})
 	}
 }
+
+// TestExecAuditAnyText (issue 18, item 6): a fix whose source holds a NUL
+// byte (and a byte that is not UTF-8) commits and is audited in the file
+// and in the [audit] table, its checksum the exact source's; a failing fix
+// whose error holds a NUL is audited too.
+func TestExecAuditAnyText(t *testing.T) {
+	t.Parallel()
+	b := setupFix(t)
+	cfg := write(t, b.dir, "etlhost.toml", fmt.Sprintf(`[postgres.default]
+dsn_env = "ETLHOST_PG_DSN"
+[audit]
+file = %q
+connection = "default"
+`, b.audit))
+	source := fixScript + "-- a NUL: \x00, latin-1: caf\xe9\n"
+	script := write(t, b.dir, "fix.lua", source)
+	out := runIn(t, b.env, "", "exec", "--commit", "--config", cfg, script)
+	if out.code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
+	}
+	created := b.partnerNamed("Fix SARL")
+	if created == nil || b.report(t) != fmt.Sprintf("[[1 fixed] [2 fixed] [3 ok] [%d new]]", created.ID) {
+		t.Fatalf("not applied: %s\n%s", b.report(t), out.stdout)
+	}
+	mustContain(t, "stderr", out.stderr, "recorded in the audit trail: "+b.audit+" and table etlhost_audit (default)")
+
+	failing := write(t, b.dir, "failing.lua", `require("pg").connect():exec("UPDATE report SET status = 'x'"); error("bad\0byte")`)
+	out = runIn(t, b.env, "", "exec", "--commit", "--config", cfg, failing)
+	if out.code != ExitFailed {
+		t.Fatalf("exit %d\n%s\n%s", out.code, out.stdout, out.stderr)
+	}
+	mustContain(t, "stderr", out.stderr, "recorded in the audit trail: "+b.audit+" and table etlhost_audit (default)")
+
+	rows := pgtest.QueryRows(t, b.dsn, "SELECT sha256, status, position(E'a NUL: \\uFFFD, latin-1: caf\\uFFFD' in source) > 0, split_part(coalesce(error, ''), E'\\n', 1) FROM etlhost_audit ORDER BY id")
+	want := fmt.Sprintf("[[%s ok true ] [%s failed false %s:1: bad�byte]]", audit.Hash(source), audit.Hash(`require("pg").connect():exec("UPDATE report SET status = 'x'"); error("bad\0byte")`), failing)
+	if got := fmt.Sprint(rows); got != want {
+		t.Errorf("audit table:\n%s\nwant\n%s", got, want)
+	}
+	recs := b.records(t)
+	if len(recs) != 2 || recs[0].SHA256 != audit.Hash(source) || !strings.Contains(recs[0].Source, "a NUL: \x00,") || recs[1].Status != "failed" {
+		t.Errorf("audit file: %+v", recs)
+	}
+}

@@ -224,3 +224,26 @@ func TestHistoryFromConfig(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", out.code, out.stdout, out.stderr)
 	}
 }
+
+// TestHistoryRecordsAnyText (issue 18, item 6): an error with a NUL byte or
+// invalid UTF-8, and a result holding a NUL, are recorded (U+FFFD in place
+// of what PostgreSQL refuses) beside a well-behaved script's result.
+func TestHistoryRecordsAnyText(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	env := map[string]string{"ETLHOST_PG_DSN": dsn}
+	dir := t.TempDir()
+	good := write(t, dir, "good.lua", "return {rows = 3}")
+	nul := write(t, dir, "nul.lua", `error("bad\0byte")`)
+	latin1 := write(t, dir, "latin1.lua", `error("caf\233")`)
+	result := write(t, dir, "result.lua", `return {rows = 1, note = "a\0b"}`)
+	out := run(t, env, "run", "--history", good, nul, latin1, result)
+	if out.code != ExitFailed || !strings.Contains(out.stderr, "Recorded as run 1 ") || strings.Contains(out.stderr, "etlhost: history") {
+		t.Fatalf("exit %d\n%s", out.code, out.stderr)
+	}
+	rows := pgtest.QueryRows(t, dsn, `SELECT script, status, split_part(coalesce(error, ''), E'\n', 1), coalesce(result->>'note', '') FROM etlhost.script_runs ORDER BY script`)
+	want := fmt.Sprintf("[[good ok  ] [latin1 failed %s:1: caf� ] [nul failed %s:1: bad�byte ] [result ok  a�b]]", latin1, nul)
+	if got := fmt.Sprint(rows); got != want {
+		t.Fatalf("history rows:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -8,6 +8,10 @@
 // be kept is never applied: an unwritable file or an unreachable history
 // database stops the command first.
 //
+// A record is written whatever its text holds (see Trail.Append), and the
+// file and the table are written independently: one failing never keeps
+// the record from the other.
+//
 // A record holds the script's text and arguments and the values the script
 // sent; it never holds a connection's DSN, password or API key (the host
 // keeps those away from scripts, and the history connection's secrets are
@@ -30,6 +34,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/etlhost/etlhost/internal/pgtext"
 )
 
 // Table is the name of the audit table in the history database, created in
@@ -247,20 +253,32 @@ func (t *Trail) Connection() string {
 }
 
 // Append writes rec to the file (synced to disk) and to the table. Both are
-// attempted; the error names what failed.
+// attempted, each whatever happened to the other; the error names what
+// failed.
+//
+// A record is written whatever its text holds. The file keeps it exactly
+// (JSON escapes control characters; encoding/json writes bytes that are not
+// UTF-8 as U+FFFD); in the table, where PostgreSQL refuses NUL bytes and
+// invalid UTF-8, each of those is stored as U+FFFD (package pgtext). The
+// sha256 column is always the digest of the exact source. A value JSON
+// cannot hold (NaN or an infinity from Lua arithmetic) is written as its
+// text, in both.
 func (t *Trail) Append(ctx context.Context, rec *Record) error {
+	rec = encodable(rec)
+	var errs []error
 	line, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("audit: encode the record: %w", err)
+		errs = append(errs, fmt.Errorf("audit: encode the record for %s: %w", t.path, err))
 	}
-	line = append(line, '\n')
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var errs []error
-	if _, err := t.file.Write(line); err != nil {
-		errs = append(errs, fmt.Errorf("audit: write %s: %w", t.path, err))
-	} else if err := t.file.Sync(); err != nil {
-		errs = append(errs, fmt.Errorf("audit: sync %s: %w", t.path, err))
+	if err == nil {
+		line = append(line, '\n')
+		if _, err := t.file.Write(line); err != nil {
+			errs = append(errs, fmt.Errorf("audit: write %s: %w", t.path, err))
+		} else if err := t.file.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("audit: sync %s: %w", t.path, err))
+		}
 	}
 	if t.conn != nil {
 		if err := t.insert(ctx, rec); err != nil {
@@ -270,6 +288,23 @@ func (t *Trail) Append(ctx context.Context, rec *Record) error {
 	return errors.Join(errs...)
 }
 
+// encodable returns rec, or when one of its Odoo writes' values cannot be
+// encoded as JSON, a copy with those values replaced by their text.
+func encodable(rec *Record) *Record {
+	if _, err := json.Marshal(rec.OdooWrites); err == nil {
+		return rec
+	}
+	c := *rec
+	c.OdooWrites = make([]OdooWrite, len(rec.OdooWrites))
+	for i, w := range rec.OdooWrites {
+		if _, err := json.Marshal(w); err != nil {
+			w.Values = fmt.Sprint(w.Values)
+		}
+		c.OdooWrites[i] = w
+	}
+	return &c
+}
+
 func (t *Trail) insert(ctx context.Context, rec *Record) error {
 	args, _ := json.Marshal(rec.Args)
 	writes, err := json.Marshal(rec.OdooWrites)
@@ -277,13 +312,15 @@ func (t *Trail) insert(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("audit: encode the Odoo writes: %w", err)
 	}
 	stmts, _ := json.Marshal(rec.Statements)
+	text := pgtext.Text
+	jsonb := func(b []byte) string { return string(pgtext.JSON(b)) }
 	// The record must land even when the fix was interrupted.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_, err = t.conn.Exec(ctx, `INSERT INTO `+Table+` (at, os_user, sudo_user, host, command, script, sha256, source, args, status, error, odoo_writes, pg_statements)
 VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13)`,
-		rec.Time, rec.User, rec.SudoUser, rec.Host, rec.Command, rec.Script, rec.SHA256, rec.Source,
-		string(args), rec.Status, rec.Error, string(writes), string(stmts))
+		rec.Time, text(rec.User), text(rec.SudoUser), text(rec.Host), text(rec.Command), text(rec.Script), rec.SHA256, text(rec.Source),
+		jsonb(args), text(rec.Status), text(rec.Error), jsonb(writes), jsonb(stmts))
 	if err != nil {
 		return fmt.Errorf("audit: insert into %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
 	}

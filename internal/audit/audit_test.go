@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,5 +182,79 @@ func TestNoSecretInErrors(t *testing.T) {
 	_, err = Open(context.Background(), Options{File: filepath.Join(t.TempDir(), "a.jsonl"), DSN: "postgres://etl:" + secret + "@host:notaport/x", ConnName: "h"})
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Fatalf("unparsable DSN: %v", err)
+	}
+}
+
+// TestAnyText (issue 18, item 6): a record whose text PostgreSQL refuses (a
+// NUL byte in the source, the error, an argument, a value sent; invalid
+// UTF-8) is written to the file and to the table, with U+FFFD in the table
+// where PostgreSQL refuses a character; the checksum is the exact source's.
+func TestAnyText(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	tr, err := Open(context.Background(), Options{File: path, DSN: dsn, ConnName: "audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	source := "fix()\n-- bad\x00byte caf\xe9\n"
+	r := sampleRecord(source)
+	r.Script = "fix\x00.lua"
+	r.Status, r.Error = "failed", "fix.lua:2: bad\x00byte"
+	r.Args["note"] = "a\x00b"
+	r.OdooWrites[0].Values = map[string]any{"city": "Arr\x00as", "k\x00": "caf\xe9"}
+	r.Statements[0].Statement = "exec UPDATE t SET v = 'a\x00b'"
+	if err := tr.Append(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	rows := pgtest.QueryRows(t, dsn, `SELECT script, sha256, source, args->>'note', error, odoo_writes->0->'values'->>'city', pg_statements->0->>'statement' FROM etlhost_audit`)
+	want := []any{"fix�.lua", Hash(source), "fix()\n-- bad�byte caf�\n", "a�b", "fix.lua:2: bad�byte", "Arr�as", "exec UPDATE t SET v = 'a�b'"}
+	if len(rows) != 1 {
+		t.Fatalf("%d rows in the table", len(rows))
+	}
+	for i, v := range want {
+		if rows[0][i] != v {
+			t.Errorf("column %d = %#v, want %#v", i, rows[0][i], v)
+		}
+	}
+	raw, _ := os.ReadFile(path)
+	var got Record
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	// The file keeps the NUL bytes (JSON escapes them); encoding/json
+	// writes invalid UTF-8 as U+FFFD.
+	if got.Source != "fix()\n-- bad\x00byte caf�\n" || got.Error != r.Error || got.SHA256 != Hash(source) {
+		t.Errorf("file record %+v", got)
+	}
+}
+
+// TestUnencodableValue (issue 18, item 6): a value JSON cannot hold (NaN,
+// from 0/0 in Lua) does not cost the record: the file and the table get it
+// with that value written as text.
+func TestUnencodableValue(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	tr, err := Open(context.Background(), Options{File: path, DSN: dsn, ConnName: "audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	r := sampleRecord("fix()")
+	r.OdooWrites = append(r.OdooWrites, OdooWrite{Connection: "default", Model: "res.partner", Method: "write",
+		IDs: []int64{8}, Values: map[string]any{"credit": math.NaN()}})
+	if err := tr.Append(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	rows := pgtest.QueryRows(t, dsn, `SELECT odoo_writes->0->'values'->>'city', odoo_writes->1->>'values' FROM etlhost_audit`)
+	if fmt.Sprint(rows) != "[[Arras map[credit:NaN]]]" {
+		t.Errorf("table: %v", rows)
+	}
+	raw, _ := os.ReadFile(path)
+	var got Record
+	if err := json.Unmarshal(raw, &got); err != nil || len(got.OdooWrites) != 2 || fmt.Sprint(got.OdooWrites[1].Values) != "map[credit:NaN]" {
+		t.Errorf("file: %v %+v\n%s", err, got, raw)
 	}
 }

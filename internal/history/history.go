@@ -22,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/etlhost/etlhost/internal/pgtext"
 )
 
 // Schema is the PostgreSQL schema holding the history's tables.
@@ -118,36 +120,111 @@ func (s *Store) Close() { s.pool.Close() }
 
 // Record writes a run and its scripts' results in one transaction and
 // returns the run's id.
+//
+// Records are written whatever their text holds: PostgreSQL refuses NUL
+// bytes and invalid UTF-8 in text (and \u0000 in jsonb), so each of those
+// is stored as U+FFFD, the replacement character (package pgtext).
+//
+// A result the database still refuses fails alone: it is written again
+// without its returned value and with an error saying why, and when even
+// that fails it is left out. The run and the other results are recorded
+// all the same; Record then returns the run's id and a *ScriptsError
+// naming the scripts whose results are incomplete. Without the run's own
+// row (id 0), nothing was recorded.
 func (s *Store) Record(ctx context.Context, run *Run) (int64, error) {
 	var id int64
+	var lost *ScriptsError
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		lost = nil
 		err := tx.QueryRow(ctx, `INSERT INTO etlhost.runs (started_at, duration_ms, status, hostname, etlhost_version)
 			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			run.StartedAt, run.Duration.Milliseconds(), run.Status, run.Hostname, run.Version).Scan(&id)
+			run.StartedAt, run.Duration.Milliseconds(), pgtext.Text(run.Status), pgtext.Text(run.Hostname), pgtext.Text(run.Version)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("cannot record the run: %w", err)
 		}
 		rows := make([][]any, 0, len(run.Scripts))
 		for _, sr := range run.Scripts {
-			var result any
-			if len(sr.Result) > 0 && len(sr.Result) <= MaxResultBytes && json.Valid(sr.Result) {
-				result = string(sr.Result)
-			}
-			var errText any
-			if sr.Error != "" {
-				errText = truncateUTF8(sr.Error, MaxErrorBytes)
-			}
-			rows = append(rows, []any{id, sr.Name, sr.Path, sr.Status, sr.StartedAt, sr.Duration.Milliseconds(), sr.Rows, errText, result})
+			rows = append(rows, scriptRow(id, sr))
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{Schema, "script_runs"},
-			[]string{"run_id", "script", "path", "status", "started_at", "duration_ms", "rows", "error", "result"},
-			pgx.CopyFromRows(rows))
-		if err != nil {
+		// All the results in one COPY; when the database refuses one of
+		// them, one by one, each in a savepoint of its own.
+		err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+			_, err := sp.CopyFrom(ctx, pgx.Identifier{Schema, "script_runs"}, scriptColumns, pgx.CopyFromRows(rows))
+			return err
+		})
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
 			return fmt.Errorf("cannot record the scripts' results: %w", err)
+		}
+		for i, row := range rows {
+			err := insertScript(ctx, tx, row)
+			if err == nil {
+				continue
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("cannot record the scripts' results: %w", err)
+			}
+			if lost == nil {
+				lost = &ScriptsError{}
+			}
+			sr := run.Scripts[i]
+			lost.Scripts = append(lost.Scripts, sr.Name)
+			lost.Errs = append(lost.Errs, fmt.Errorf("script %q: %w", sr.Name, err))
+			// Again, with what can go wrong left out.
+			sr.Result = nil
+			sr.Error = "etlhost could not record this result whole (" + err.Error() + "): " + sr.Error
+			_ = insertScript(ctx, tx, scriptRow(id, sr))
 		}
 		return nil
 	})
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	if lost != nil {
+		return id, lost
+	}
+	return id, nil
+}
+
+// ScriptsError says which scripts' results Record could not write whole,
+// when the run itself was recorded.
+type ScriptsError struct {
+	Scripts []string
+	Errs    []error
+}
+
+func (e *ScriptsError) Error() string {
+	return fmt.Sprintf("the results of %d script(s) could not be recorded whole: %v", len(e.Scripts), errors.Join(e.Errs...))
+}
+
+func (e *ScriptsError) Unwrap() []error { return e.Errs }
+
+var scriptColumns = []string{"run_id", "script", "path", "status", "started_at", "duration_ms", "rows", "error", "result"}
+
+// scriptRow is a result as a row of script_runs, its text as PostgreSQL
+// takes it.
+func scriptRow(runID int64, sr ScriptRun) []any {
+	var result any
+	if len(sr.Result) > 0 && len(sr.Result) <= MaxResultBytes && json.Valid(sr.Result) {
+		result = string(pgtext.JSON(sr.Result))
+	}
+	var errText any
+	if sr.Error != "" {
+		errText = pgtext.Text(truncateUTF8(sr.Error, MaxErrorBytes))
+	}
+	return []any{runID, pgtext.Text(sr.Name), pgtext.Text(sr.Path), pgtext.Text(sr.Status), sr.StartedAt, sr.Duration.Milliseconds(), sr.Rows, errText, result}
+}
+
+// insertScript writes one row of script_runs in a savepoint: a refused
+// row leaves the transaction usable.
+func insertScript(ctx context.Context, tx pgx.Tx, row []any) error {
+	return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		_, err := sp.Exec(ctx, `INSERT INTO etlhost.script_runs (run_id, script, path, status, started_at, duration_ms, rows, error, result)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, row...)
+		return err
+	})
 }
 
 func truncateUTF8(s string, n int) string {

@@ -216,3 +216,76 @@ func ExampleStore_Record() {
 	}
 	// Output: ventes: 3 runs, 33% failed, durations [3s 2s 1s]
 }
+
+// TestRecordAnyText (issue 18, item 6): text PostgreSQL refuses (a NUL byte,
+// invalid UTF-8, \u0000 in a result) is recorded with U+FFFD in its place,
+// and the run's other results are recorded beside it.
+func TestRecordAnyText(t *testing.T) {
+	t.Parallel()
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	run := &history.Run{StartedAt: t0, Duration: time.Second, Status: "failed", Hostname: "etl\x001", Version: "v\xff", Scripts: []history.ScriptRun{
+		{Name: "good", Path: "scripts/good.lua", Status: "ok", StartedAt: t0, Duration: time.Second, Rows: ptr(3), Result: json.RawMessage(`{"rows":3}`)},
+		{Name: "nul", Path: "scripts/nul.lua", Status: "failed", StartedAt: t0, Duration: time.Second, Error: "nul.lua:1: bad\x00byte"},
+		{Name: "latin1", Path: "scripts/caf\xe9.lua", Status: "failed", StartedAt: t0, Duration: time.Second, Error: "caf\xe9 cr\xe8me"},
+		{Name: "result", Path: "scripts/result.lua", Status: "ok", StartedAt: t0, Duration: time.Second, Result: json.RawMessage(`{"note":"a\u0000b","ok":"\ud83d\ude00"}`)},
+	}}
+	id, err := s.Record(ctx, run)
+	if err != nil || id == 0 {
+		t.Fatalf("Record: %d, %v", id, err)
+	}
+	runs, err := s.Runs(ctx, history.Query{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("%v %+v", err, runs)
+	}
+	if runs[0].Hostname != "etl�1" || runs[0].Version != "v�" {
+		t.Errorf("run %+v", runs[0])
+	}
+	got := map[string]history.ScriptRun{}
+	for _, sr := range runs[0].Scripts {
+		got[sr.Name] = sr
+	}
+	if g := got["good"]; g.Status != "ok" || g.Rows == nil || *g.Rows != 3 || string(g.Result) != `{"rows": 3}` {
+		t.Errorf("good: %+v", g)
+	}
+	if g := got["nul"]; g.Status != "failed" || g.Error != "nul.lua:1: bad�byte" {
+		t.Errorf("nul: %+v", g)
+	}
+	if g := got["latin1"]; g.Path != "scripts/caf�.lua" || g.Error != "caf� cr�me" {
+		t.Errorf("latin1: %+v", g)
+	}
+	if g := got["result"]; string(g.Result) != `{"ok": "😀", "note": "a�b"}` {
+		t.Errorf("result: %+v %s", g, g.Result)
+	}
+}
+
+// TestRecordKeepsOtherScripts (issue 18, item 6): a script's result the
+// database refuses (here a status its CHECK does not know) fails alone: the
+// run and its other results are recorded, and the error names that script.
+func TestRecordKeepsOtherScripts(t *testing.T) {
+	t.Parallel()
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	run := &history.Run{StartedAt: t0, Duration: time.Second, Status: "failed", Scripts: []history.ScriptRun{
+		{Name: "before", Path: "before.lua", Status: "ok", StartedAt: t0, Duration: time.Second, Rows: ptr(1)},
+		{Name: "odd", Path: "odd.lua", Status: "exploded", StartedAt: t0, Duration: time.Second},
+		{Name: "after", Path: "after.lua", Status: "failed", StartedAt: t0, Duration: time.Second, Error: "after.lua:1: boom"},
+	}}
+	id, err := s.Record(ctx, run)
+	if id == 0 || err == nil || !strings.Contains(err.Error(), `"odd"`) || strings.Contains(err.Error(), "before") {
+		t.Fatalf("Record: %d, %v", id, err)
+	}
+	runs, rerr := s.Runs(ctx, history.Query{})
+	if rerr != nil || len(runs) != 1 || runs[0].ID != id {
+		t.Fatalf("%v %+v", rerr, runs)
+	}
+	var names []string
+	for _, sr := range runs[0].Scripts {
+		names = append(names, sr.Name+" "+sr.Status)
+	}
+	if fmt.Sprint(names) != "[after failed before ok]" {
+		t.Errorf("recorded %v (error %v)", names, err)
+	}
+}

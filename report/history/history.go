@@ -91,10 +91,14 @@ func (r *Recorder) Finish(rep *host.Report) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	id, err := s.Record(ctx, r.run(rep))
-	if err != nil {
+	if id == 0 {
 		return fmt.Errorf("history: the run was not recorded: %w", err)
 	}
 	fmt.Fprintf(r.w, "Recorded as run %d in the history (etlhost history).\n", id)
+	if err != nil {
+		// The run and the other scripts' results are recorded.
+		return fmt.Errorf("history: run %d: %w", id, err)
+	}
 	return nil
 }
 
