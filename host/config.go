@@ -39,6 +39,7 @@ import (
 //	max_in_flight = 4                # requests in flight, shared by all scripts
 //	timeout = "120s"                 # per call
 //	retries = 3                      # read calls only
+//	max_response_bytes = "256MiB"    # one answer's size cap (bytes, or a size like "1GiB")
 //
 // Without a [postgres.default] section, ETLHOST_PG_DSN names the default
 // PostgreSQL connection; without [odoo.default], ETLHOST_ODOO_URL,
@@ -131,13 +132,44 @@ type OdooConn struct {
 	MaxInFlight int      `toml:"max_in_flight"`
 	Timeout     Duration `toml:"timeout"`
 	Retries     int      `toml:"retries"`
+	// MaxResponseBytes caps the size of one Odoo answer (odoo.Config's
+	// MaxResponseBytes): a bigger one fails its call with "response too
+	// large" instead of filling the host's memory. An integer (bytes) or
+	// a size string like "512MiB"; 0 or absent: 256 MiB.
+	MaxResponseBytes ByteSize `toml:"max_response_bytes"`
+}
+
+// ByteSize is a size in bytes written as an integer or as a string with a
+// unit ("512MiB", "1GiB", see ParseSize). It is the type of
+// max_response_bytes, which its errors name (toml reports them with the
+// line only).
+type ByteSize int64
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (b *ByteSize) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case int64:
+		if x >= 0 {
+			*b = ByteSize(x)
+			return nil
+		}
+	case string:
+		n, err := ParseSize(x)
+		if err != nil {
+			return fmt.Errorf("max_response_bytes: %v", err)
+		}
+		*b = ByteSize(n)
+		return nil
+	}
+	return fmt.Errorf("max_response_bytes: expected a number of bytes or a size like \"512MiB\", got %v", v)
 }
 
 // OdooConfig is the client configuration of the connection, as LoadConfig
 // validated it: the host hands exactly this to the odoo module.
 func (c OdooConn) OdooConfig() odoo.Config {
 	return odoo.Config{URL: c.URL, DB: c.DB, User: c.User, Password: c.Password, APIKey: c.APIKey,
-		Transport: c.Transport, MaxInFlight: c.MaxInFlight, Timeout: c.Timeout.Duration, Retries: c.Retries}
+		Transport: c.Transport, MaxInFlight: c.MaxInFlight, Timeout: c.Timeout.Duration, Retries: c.Retries,
+		MaxResponseBytes: int64(c.MaxResponseBytes)}
 }
 
 // Duration is a time.Duration written as "90s", "10m" or "1h30m".

@@ -286,6 +286,7 @@ func (r *Runner) timeoutOf(s *Script) time.Duration {
 type outcome struct {
 	value any
 	err   string
+	ended time.Time // when execute returned (wall clock, as deadlines are)
 }
 
 // runOne runs one script on its own goroutine and waits for it, or for its
@@ -307,7 +308,8 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	logs := &scriptLog{r: r, s: s, nowFun: r.now}
 	env := &luabind.Env{Ctx: ctx, Script: s.Name, Path: s.Path, Args: r.Args, Header: s.Header,
 		Events: logs, DryRun: r.DryRun, Atomic: r.Atomic}
-	env.Deadline, _ = ctx.Deadline()
+	deadline, _ := ctx.Deadline()
+	env.Deadline = deadline
 	env.Stop = cancel
 	if r.Observer != nil {
 		r.Observer.ScriptStarted(s, started)
@@ -323,7 +325,11 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	}
 	sb := &sandbox{env: env, modules: modules, lib: lib}
 	done := make(chan outcome, 1)
-	go func() { done <- execute(ctx, sb, s, g) }()
+	go func() {
+		o := execute(ctx, sb, s, g)
+		o.ended = time.Now()
+		done <- o
+	}()
 
 	var o outcome
 	abandoned := false
@@ -356,6 +362,14 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		// swallow the context's error and let the script return normally.
 		res.Status = StatusTimeout
 		res.Error = cause.Error()
+	case (!deadline.IsZero() && o.ended.After(deadline)) || res.Duration > timeout:
+		// Past its deadline a script is never ok, whatever it returned,
+		// even when its context did not end at the deadline (the timer
+		// fired late, or the context ended for another reason first): by
+		// the wall clock, or by its own duration as the report shows it.
+		res.Status = StatusTimeout
+		res.Error = fmt.Sprintf("%v (it ended after %v: a call returned after the deadline)",
+			&TimeoutError{Timeout: timeout}, res.Duration.Round(time.Millisecond))
 	case o.err != "":
 		res.Status = StatusFailed
 	default:
