@@ -132,13 +132,15 @@ func Plural(n int64, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// Line is the change as one line of the plan or of the applied list, the
+// script's text in it escaped (text.Escape).
 func (ch Change) Line() string {
 	if ch.Odoo != nil {
 		s := "  odoo  " + ch.text
 		if ch.Odoo.Error != "" {
 			s += "  (failed: " + text.FirstLine(ch.Odoo.Error) + ")"
 		}
-		return s
+		return text.Escape(s)
 	}
 	s := fmt.Sprintf("  pg    %s  rows=%d", ch.text, ch.PG.Rows)
 	if ch.PG.Deleted > 0 {
@@ -147,7 +149,7 @@ func (ch Change) Line() string {
 	if ch.PG.Connection != "" && ch.PG.Connection != "default" {
 		s += " on " + ch.PG.Connection
 	}
-	return s
+	return text.Escape(s)
 }
 
 // WritePlan lists a dry run's planned changes.

@@ -158,7 +158,7 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 					parts = append(parts, fmt.Sprintf("%d %s", n, st))
 				}
 			}
-			t.add(fmt.Sprint(r.ID), when(r.StartedAt), text.Duration(r.Duration), r.Status, strings.Join(parts, ", "))
+			t.add(fmt.Sprint(r.ID), when(r.StartedAt), text.Duration(r.Duration), text.Escape(r.Status), strings.Join(parts, ", "))
 			continue
 		}
 		for _, sr := range r.Scripts {
@@ -166,7 +166,7 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 			if sr.Rows != nil {
 				rows = fmt.Sprint(*sr.Rows)
 			}
-			t.add(fmt.Sprint(r.ID), when(sr.StartedAt), text.Duration(sr.Duration), sr.Status, rows, text.Truncate(text.FirstLine(sr.Error), 80))
+			t.add(fmt.Sprint(r.ID), when(sr.StartedAt), text.Duration(sr.Duration), text.Escape(sr.Status), rows, text.Truncate(text.Escape(text.FirstLine(sr.Error)), 80))
 		}
 	}
 	t.print(w)
@@ -190,8 +190,8 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 		if st.AvgOK > 0 {
 			avg, mx = text.Duration(st.AvgOK), text.Duration(st.MaxOK)
 		}
-		t.add(st.Name, fmt.Sprint(st.Runs), fmt.Sprint(st.Failures), fmt.Sprintf("%.0f%%", 100*st.FailureRate),
-			st.LastStatus, lastOK, avg, mx, strings.Join(recent, " "))
+		t.add(text.Escape(st.Name), fmt.Sprint(st.Runs), fmt.Sprint(st.Failures), fmt.Sprintf("%.0f%%", 100*st.FailureRate),
+			text.Escape(st.LastStatus), lastOK, avg, mx, strings.Join(recent, " "))
 	}
 	t.print(w)
 }

@@ -131,7 +131,9 @@ func (o *View) ScriptEvent(s *host.Script, e host.Event) {
 }
 
 func (o *View) line(s *host.Script, l host.LogLine) {
-	msg := l.Msg + text.Fields(l.Fields)
+	// The script's text is escaped (text.Escape): it cannot print a line
+	// of its own or move the cursor over the block.
+	msg := text.Escape(l.Msg) + text.Fields(l.Fields)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
@@ -149,7 +151,7 @@ func (o *View) line(s *host.Script, l host.LogLine) {
 	case "debug":
 		level = o.paint(level, "2")
 	}
-	o.pending = append(o.pending, fmt.Sprintf("%s %s | %s %s", o.paint(l.Time.Format("15:04:05"), "2"), s.Name, level, msg))
+	o.pending = append(o.pending, fmt.Sprintf("%s %s | %s %s", o.paint(l.Time.Format("15:04:05"), "2"), text.Escape(s.Name), level, msg))
 }
 
 func (o *View) progress(s *host.Script, done, total int64) {
@@ -181,7 +183,7 @@ func (o *View) ScriptFinished(r *host.Result) {
 	}
 	o.counts[r.Status]++
 	detail := text.Outcome(r)
-	line := fmt.Sprintf("%s %s %s %s", statusMark(r.Status), o.paintStatus(r.Status), r.Name, o.paint("("+text.Duration(r.Duration)+")", "2"))
+	line := fmt.Sprintf("%s %s %s %s", statusMark(r.Status), o.paintStatus(r.Status), text.Escape(r.Name), o.paint("("+text.Duration(r.Duration)+")", "2"))
 	if detail != "" {
 		line += "  " + text.Truncate(detail, 200)
 	}
@@ -249,13 +251,13 @@ func (o *View) block() []string {
 	now := o.now()
 	nameW := 0
 	for _, ls := range o.running {
-		nameW = max(nameW, utf8.RuneCountInString(ls.s.Name))
+		nameW = max(nameW, utf8.RuneCountInString(text.Escape(ls.s.Name)))
 	}
 	var lines []string
 	width := o.opts.Width - 1
 	for _, ls := range o.running {
 		spin := string(spinner[o.frame%len(spinner)])
-		head := fmt.Sprintf(" %s %-*s %8s  ", spin, nameW, ls.s.Name, fmtElapsed(now.Sub(ls.started)))
+		head := fmt.Sprintf(" %s %-*s %8s  ", spin, nameW, text.Escape(ls.s.Name), fmtElapsed(now.Sub(ls.started)))
 		room := width - utf8.RuneCountInString(head)
 		var tail, plainTail string
 		switch {

@@ -44,7 +44,7 @@ func (v *View) printf(format string, args ...any) {
 
 // ScriptStarted implements host.Observer.
 func (v *View) ScriptStarted(s *host.Script, _ time.Time) {
-	v.printf("%-9s %s", "start", s.Name)
+	v.printf("%-9s %s", "start", Escape(s.Name))
 }
 
 // ScriptEvent implements host.Observer: an event that has a log line
@@ -54,16 +54,16 @@ func (v *View) ScriptEvent(s *host.Script, e host.Event) {
 	if v.quiet || !ok {
 		return
 	}
-	v.printf("%s | %-5s %s%s", s.Name, l.Level, l.Msg, Fields(l.Fields))
+	v.printf("%s | %-5s %s%s", Escape(s.Name), l.Level, Escape(l.Msg), Fields(l.Fields))
 }
 
 // ScriptFinished implements host.Observer.
 func (v *View) ScriptFinished(r *host.Result) {
 	msg := ""
 	if r.Status != host.StatusOK {
-		msg = "  " + FirstLine(r.Error)
+		msg = "  " + Escape(FirstLine(r.Error))
 	}
-	v.printf("%-9s %s (%s)%s", r.Status, r.Name, Duration(r.Duration), msg)
+	v.printf("%-9s %s (%s)%s", r.Status, Escape(r.Name), Duration(r.Duration), msg)
 }
 
 // Finish prints the summary of the run.
@@ -106,7 +106,7 @@ func (v *ScriptView) ScriptEvent(_ *host.Script, e host.Event) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fmt.Fprintf(v.w, "%s %-5s %s%s\n", v.now().Format("15:04:05"), l.Level, l.Msg, Fields(l.Fields))
+	fmt.Fprintf(v.w, "%s %-5s %s%s\n", v.now().Format("15:04:05"), l.Level, Escape(l.Msg), Fields(l.Fields))
 }
 
 // ScriptFinished implements host.Observer.
@@ -117,7 +117,13 @@ func (v *ScriptView) ScriptFinished(r *host.Result) {
 		fmt.Fprintf(v.w, "%s ok (%s)\n", v.now().Format("15:04:05"), Duration(r.Duration))
 		return
 	}
-	fmt.Fprintf(v.w, "%s %s (%s): %s\n", v.now().Format("15:04:05"), r.Status, Duration(r.Duration), r.Error)
+	// The error's first line on the status line, the rest (the traceback)
+	// indented below it, so that no line of it reads as one of etlhost's.
+	first, rest, _ := strings.Cut(r.Error, "\n")
+	fmt.Fprintf(v.w, "%s %s (%s): %s\n", v.now().Format("15:04:05"), r.Status, Duration(r.Duration), Escape(first))
+	if rest != "" {
+		fmt.Fprintln(v.w, indent(EscapeLines(rest)))
+	}
 }
 
 // WriteSummary writes the summary of a run: the table of results in
@@ -127,13 +133,13 @@ func (v *ScriptView) ScriptFinished(r *host.Result) {
 func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 	nameW := len("SCRIPT")
 	for _, r := range rep.Scripts {
-		nameW = max(nameW, utf8.RuneCountInString(r.Name))
+		nameW = max(nameW, utf8.RuneCountInString(Escape(r.Name)))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%s\n", Paint(color, "Summary (completion order)", "1"))
 	fmt.Fprintf(&b, "  %-9s %9s  %-*s  %s\n", "STATUS", "DURATION", nameW, "SCRIPT", "RESULT")
 	for _, r := range rep.Scripts {
-		fmt.Fprintf(&b, "  %s %9s  %-*s  %s\n", PaintStatus(color, r.Status, 9), Duration(r.Duration), nameW, r.Name, Truncate(Outcome(r), 100))
+		fmt.Fprintf(&b, "  %s %9s  %-*s  %s\n", PaintStatus(color, r.Status, 9), Duration(r.Duration), nameW, Escape(r.Name), Truncate(Outcome(r), 100))
 	}
 	counts := rep.Counts()
 	var parts []string
@@ -146,19 +152,19 @@ func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 		Duration(rep.Duration), Duration(rep.ScriptTime()), strings.Join(parts, ", "))
 	for _, r := range rep.Scripts {
 		if r.Status != host.StatusOK && strings.Contains(r.Error, "\n") {
-			fmt.Fprintf(&b, "\n%s (%s):\n%s\n", r.Name, PaintStatus(color, r.Status, len(r.Status)), indent(r.Error))
+			fmt.Fprintf(&b, "\n%s (%s):\n%s\n", Escape(r.Name), PaintStatus(color, r.Status, len(r.Status)), indent(EscapeLines(r.Error)))
 		}
 	}
 	_, _ = io.WriteString(w, b.String())
 }
 
 // Outcome is a script's result in one line: the scalar fields of the
-// table it returned, or the first line of its error.
+// table it returned, or the first line of its error, escaped (see Escape).
 func Outcome(r *host.Result) string {
 	if r.Status != host.StatusOK {
-		return FirstLine(r.Error)
+		return Escape(FirstLine(r.Error))
 	}
-	return value(r.Value)
+	return Escape(value(r.Value))
 }
 
 // Rows is the `rows` field of a script's result, when it is a number.
@@ -190,7 +196,8 @@ func Duration(d time.Duration) string {
 	}
 }
 
-// Fields shows a log line's fields as " k=v" pairs, keys sorted.
+// Fields shows a log line's fields as " k=v" pairs, keys sorted, escaped
+// (see Escape).
 func Fields(f map[string]any) string {
 	if len(f) == 0 {
 		return ""
@@ -204,7 +211,7 @@ func Fields(f map[string]any) string {
 	for _, k := range keys {
 		fmt.Fprintf(&b, " %s=%v", k, f[k])
 	}
-	return b.String()
+	return Escape(b.String())
 }
 
 // value shows a script's returned table as k=v pairs of its scalar fields
@@ -240,12 +247,27 @@ func FirstLine(s string) string {
 	return line
 }
 
-// Truncate cuts s to n bytes, the last one an ellipsis.
+// Truncate cuts s to at most n bytes before an ellipsis, never inside a
+// character.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	s = s[:max(n-1, 0)]
+	if len(s) > 0 {
+		if i := lastStart(s); !utf8.FullRuneInString(s[i:]) {
+			s = s[:i]
+		}
+	}
+	return s + "…"
+}
+
+func lastStart(s string) int {
+	i := len(s) - 1
+	for i > 0 && len(s)-i < utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
 
 func indent(s string) string {
