@@ -60,6 +60,7 @@ type sandbox struct {
 	modules map[string]luabind.Module
 	lib     *libLoader // may be nil: no scripts/lib
 	loading map[string]bool
+	concat  *lua.LFunction // what compiled chunks call for `..`
 }
 
 // libraries is the sandbox's standard library, built once per process: the
@@ -175,11 +176,30 @@ func (sb *sandbox) newState(ctx context.Context, mg *guard) *lua.LState {
 
 	g.RawSetString("print", L.NewFunction(sb.print))
 	g.RawSetString("require", L.NewFunction(sb.require))
+	sb.concat = L.NewFunction(luaConcat)
 	sb.limitCoroutines(L, g.RawGetString("coroutine").(*lua.LTable))
-	L.SetContext(&vmContext{Context: ctx, guard: mg})
+
+	// The script's memory account: its limit when the runner has a
+	// watchdog, none otherwise (the process-wide backstop still sees it).
+	var limit int64
+	cancel := sb.env.Stop
 	if mg != nil {
-		mg.L = L
+		limit, cancel = mg.w.limit, mg.cancel
 	}
+	b := newBudget(limit, cancel, L)
+	L.SetContext(&vmContext{Context: luabind.WithMemory(ctx, b), guard: mg})
+	if mg != nil {
+		mg.L, mg.b = L, b
+		// The returned value is kept for the report: it must fit too.
+		sb.env.OnSettle(func(ok bool) error {
+			if !ok || L.GetTop() < 1 {
+				return nil
+			}
+			return b.checkResult(L.Get(-1))
+		})
+	}
+	forget := watchBackstop(b)
+	sb.env.OnClose(forget)
 	return L
 }
 
@@ -187,10 +207,18 @@ func (sb *sandbox) newState(ctx context.Context, mg *guard) *lua.LState {
 func (sb *sandbox) print(L *lua.LState) int {
 	n := L.GetTop()
 	parts := make([]string, n)
+	size := int64(n)
 	for i := 1; i <= n; i++ {
 		parts[i-1] = toStringMeta(L, L.Get(i)).String()
+		size += int64(len(parts[i-1]))
 	}
-	sb.env.Log(luabind.LevelInfo, strings.Join(parts, "\t"), nil)
+	if size > MaxStringBytes {
+		L.RaiseError("print: a line of %d bytes is over the limit of %d bytes for one string (memory limit)", size, MaxStringBytes)
+	}
+	if err := luabind.MemoryOf(L).KeepLine(min(size, luabind.MaxLineBytes)); err != nil {
+		L.RaiseError("print: %v", err)
+	}
+	sb.env.Log(luabind.LevelInfo, luabind.CutLine(strings.Join(parts, "\t")), nil)
 	return 0
 }
 
@@ -225,6 +253,10 @@ func toStringMeta(L *lua.LState, v lua.LValue) lua.LValue {
 // host's modules, then Lua files of the script library by dotted name.
 func (sb *sandbox) require(L *lua.LState) int {
 	name := L.CheckString(1)
+	if name == concatModule {
+		L.Push(sb.concat)
+		return 1
+	}
 	loaded := L.Get(lua.RegistryIndex).(*lua.LTable)
 	key := lua.LString("etlhost.loaded." + name)
 	if v := loaded.RawGet(key); v != lua.LNil {
@@ -305,22 +337,38 @@ func tableConcat(L *lua.LState) int {
 	sep := L.OptString(2, "")
 	i := L.OptInt(3, 1)
 	j := L.OptInt(4, t.Len())
-	var b strings.Builder
+	// Size the result first: it is refused before anything is built.
+	total := int64(0)
 	for k := i; k <= j; k++ {
-		v := t.RawGetInt(k)
-		switch s := v.(type) {
+		switch s := t.RawGetInt(k).(type) {
 		case lua.LString:
-			b.WriteString(string(s))
+			total += int64(len(s))
 		case lua.LNumber:
-			b.WriteString(s.String())
+			total += int64(len(s.String()))
 		default:
 			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
 		}
 		if k < j {
-			b.WriteString(sep)
+			total += int64(len(sep))
 		}
-		if b.Len() > MaxStringBytes {
-			L.RaiseError("table.concat: result over the limit of %d bytes", MaxStringBytes)
+		if total > MaxStringBytes {
+			L.RaiseError("table.concat: result over the limit of %d bytes for one string (memory limit)", MaxStringBytes)
+		}
+	}
+	if total >= concatSmall {
+		luabind.CheckBuild(L, "table.concat", total)
+	}
+	var b strings.Builder
+	b.Grow(int(total))
+	for k := i; k <= j; k++ {
+		switch s := t.RawGetInt(k).(type) {
+		case lua.LString:
+			b.WriteString(string(s))
+		case lua.LNumber:
+			b.WriteString(s.String())
+		}
+		if k < j {
+			b.WriteString(sep)
 		}
 	}
 	L.Push(lua.LString(b.String()))

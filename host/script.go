@@ -92,6 +92,8 @@ func compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, syntaxError(chunk, text, err)
 	}
+	// `..` becomes a call of the host's capped concatenation (concat.go).
+	chunkAST = rewriteConcat(chunkAST)
 	proto, err := lua.Compile(chunkAST, chunk)
 	if err != nil {
 		return nil, syntaxError(chunk, text, err)

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/pm"
+
+	"github.com/etlhost/etlhost/luabind"
 )
 
 // Caps on what one string function call may build. gopher-lua's own
@@ -15,8 +18,8 @@ import (
 // check never runs inside a builtin, so a single call could otherwise
 // allocate gigabytes or run for minutes past a deadline.
 const (
-	MaxStringBytes = 64 << 20 // string.rep, table.concat, gsub results
-	maxFormatWidth = 99       // Lua's own limit on widths and precisions
+	MaxStringBytes = luabind.MaxStringBytes // string.rep, table.concat, gsub, `..` results
+	maxFormatWidth = 99                     // Lua's own limit on widths and precisions
 	// Patterns on subjects longer than this run on a helper goroutine so the
 	// call can return at the script's deadline: Lua patterns backtrack, and
 	// a bad one on a long subject runs for minutes. Shorter subjects run
@@ -48,8 +51,9 @@ func strRep(L *lua.LState) int {
 	}
 	unit := len(s) + len(sep)
 	if unit > 0 && n > MaxStringBytes/unit {
-		L.RaiseError("string.rep: result of %d x %d bytes is over the limit of %d bytes", n, unit, MaxStringBytes)
+		L.RaiseError("string.rep: result of %d x %d bytes is over the limit of %d bytes for one string (memory limit)", n, unit, MaxStringBytes)
 	}
+	luabind.CheckBuild(L, "string.rep", int64(n)*int64(unit))
 	if sep == "" {
 		L.Push(lua.LString(strings.Repeat(s, n)))
 		return 1
@@ -137,17 +141,27 @@ func strFormat(L *lua.LState) int {
 			}
 			b.WriteString(s)
 		case 'q':
-			b.WriteString(luaQuote(L.CheckString(arg)))
+			q := L.CheckString(arg)
+			if int64(b.Len())+2*int64(len(q))+2 > MaxStringBytes {
+				L.RaiseError("string.format: result over the limit of %d bytes for one string (memory limit)", MaxStringBytes)
+			}
+			b.WriteString(luaQuote(q))
 		case 's':
 			s := toStringMeta(L, v).String()
+			if b.Len()+len(s) > MaxStringBytes {
+				L.RaiseError("string.format: result over the limit of %d bytes for one string (memory limit)", MaxStringBytes)
+			}
 			b.WriteString(fmt.Sprintf(spec+"s", s))
 		default:
 			L.RaiseError("invalid option '%%%c' to 'format'", verb)
 		}
 		arg++
 		if b.Len() > MaxStringBytes {
-			L.RaiseError("string.format: result over the limit of %d bytes", MaxStringBytes)
+			L.RaiseError("string.format: result over the limit of %d bytes for one string (memory limit)", MaxStringBytes)
 		}
+	}
+	if b.Len() >= concatSmall {
+		luabind.CheckBuild(L, "string.format", int64(b.Len()))
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
@@ -185,9 +199,24 @@ type patternFuncs struct {
 	ctx context.Context
 }
 
+// patternBatch is how many matches gmatch and gsub ask the engine for at
+// once: pm.Find returns every match of a subject together, and the empty
+// pattern on a 64 MiB string has 64M of them (gigabytes of match data).
+const patternBatch = 1024
+
+// bytesOf is a read-only view of s: the pattern engine only reads its
+// subject, and a copy of a 64 MiB subject per call adds up.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// nextStart is where pm.Find goes on after md, as its own loop does.
+func nextStart(md *pm.MatchData) int { return max(int(md.Capture(0))+1, int(md.Capture(1))) }
+
 func (p patternFuncs) run(L *lua.LState, pattern, subject string, init, limit int) []*pm.MatchData {
+	if init > len(subject) {
+		return nil
+	}
 	if len(subject) <= inlinePatternBytes {
-		mds, err := pm.Find(pattern, []byte(subject), init, limit)
+		mds, err := pm.Find(pattern, bytesOf(subject), init, limit)
 		if err != nil {
 			L.RaiseError("malformed pattern %q: %s", pattern, err.Error())
 		}
@@ -204,7 +233,7 @@ func (p patternFuncs) run(L *lua.LState, pattern, subject string, init, limit in
 				ch <- result{err: fmt.Errorf("pattern error: %v", r)}
 			}
 		}()
-		mds, err := pm.Find(pattern, []byte(subject), init, limit)
+		mds, err := pm.Find(pattern, bytesOf(subject), init, limit)
 		if err != nil {
 			err = fmt.Errorf("malformed pattern %q: %w", pattern, err)
 		}
@@ -295,14 +324,26 @@ func (p patternFuncs) match(L *lua.LState) int {
 	return pushCaptures(L, s, mds[0], true)
 }
 
+// gmatch finds matches a batch at a time, as the loop asks for them.
 func (p patternFuncs) gmatch(L *lua.LState) int {
 	s := L.CheckString(1)
 	pat := L.CheckString(2)
-	mds := p.run(L, pat, s, 0, -1)
-	i := 0
+	anchored := strings.HasPrefix(pat, "^")
+	var mds []*pm.MatchData
+	i, next, done := 0, 0, false
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		if i >= len(mds) {
-			return 0
+			if done {
+				return 0
+			}
+			mds, i = p.run(L, pat, s, next, patternBatch), 0
+			if len(mds) < patternBatch || anchored {
+				done = true
+			}
+			if len(mds) == 0 {
+				return 0
+			}
+			next = nextStart(mds[len(mds)-1])
 		}
 		md := mds[i]
 		i++
@@ -317,10 +358,44 @@ func (p patternFuncs) gsub(L *lua.LState) int {
 	L.CheckTypes(3, lua.LTString, lua.LTNumber, lua.LTTable, lua.LTFunction)
 	repl := L.Get(3)
 	limit := L.OptInt(4, -1)
-	mds := p.run(L, pat, s, 0, limit)
+	anchored := strings.HasPrefix(pat, "^")
 	var b strings.Builder
-	last := 0
-	capture := func(md *pm.MatchData, idx int) lua.LValue {
+	last, count := 0, 0
+	tooLong := func(more int) {
+		if int64(b.Len())+int64(more) > MaxStringBytes {
+			L.RaiseError("string.gsub: result over the limit of %d bytes for one string (memory limit)", MaxStringBytes)
+		}
+	}
+	for next := 0; limit < 0 || count < limit; {
+		batch := patternBatch
+		if limit >= 0 {
+			batch = min(batch, limit-count)
+		}
+		mds := p.run(L, pat, s, next, batch)
+		for _, md := range mds {
+			p.gsubOne(L, s, md, repl, &b, last, tooLong)
+			last = int(md.Capture(1))
+		}
+		count += len(mds)
+		if len(mds) < batch || anchored || len(mds) == 0 {
+			break
+		}
+		next = nextStart(mds[len(mds)-1])
+	}
+	tooLong(len(s) - last)
+	if int64(b.Len()+len(s)-last) >= concatSmall {
+		luabind.CheckBuild(L, "string.gsub", int64(b.Len()+len(s)-last))
+	}
+	b.WriteString(s[last:])
+	L.Push(lua.LString(b.String()))
+	L.Push(lua.LNumber(count))
+	return 2
+}
+
+// gsubOne writes the subject up to md and md's replacement, each checked
+// against the limit of one string before it is written.
+func (p patternFuncs) gsubOne(L *lua.LState, s string, md *pm.MatchData, repl lua.LValue, b *strings.Builder, last int, tooLong func(int)) {
+	capture := func(idx int) lua.LValue {
 		if md.CaptureLength() == 2 && idx == 2 {
 			idx = 0 // %1 with no captures is the whole match
 		}
@@ -332,75 +407,92 @@ func (p patternFuncs) gsub(L *lua.LState) int {
 		}
 		return lua.LString(s[md.Capture(idx):md.Capture(idx+1)])
 	}
-	for _, md := range mds {
-		start, end := md.Capture(0), md.Capture(1)
-		b.WriteString(s[last:start])
-		whole := s[start:end]
-		var out lua.LValue
-		switch r := repl.(type) {
-		case lua.LString, lua.LNumber:
-			rs := r.String()
-			if strings.IndexByte(rs, '%') < 0 {
-				out = r
-				break
-			}
-			var rb strings.Builder
-			for i := 0; i < len(rs); i++ {
-				c := rs[i]
-				if c != '%' || i+1 >= len(rs) {
-					rb.WriteByte(c)
-					continue
-				}
-				i++
-				d := rs[i]
-				switch {
-				case d == '0':
-					rb.WriteString(whole)
-				case d >= '1' && d <= '9':
-					rb.WriteString(capture(md, 2*int(d-'0')).String())
-				default:
-					rb.WriteByte(d)
-				}
-			}
-			out = lua.LString(rb.String())
-		case *lua.LTable:
-			out = L.GetTable(r, capture(md, 2))
-		case *lua.LFunction:
-			L.Push(r)
-			n := 0
-			if md.CaptureLength() == 2 {
-				L.Push(lua.LString(whole))
-				n = 1
-			} else {
-				for i := 2; i < md.CaptureLength(); i += 2 {
-					L.Push(capture(md, i))
-					n++
-				}
-			}
-			L.Call(n, 1)
-			out = L.Get(-1)
-			L.Pop(1)
+	start, end := int(md.Capture(0)), int(md.Capture(1))
+	tooLong(start - last)
+	b.WriteString(s[last:start])
+	whole := s[start:end]
+	var out lua.LValue
+	switch r := repl.(type) {
+	case lua.LString, lua.LNumber:
+		rs := r.String()
+		if strings.IndexByte(rs, '%') < 0 {
+			out = r
+			break
 		}
-		switch o := out.(type) {
-		case *lua.LNilType:
-			b.WriteString(whole)
-		case lua.LBool:
-			if o {
-				L.RaiseError("invalid replacement value (a boolean)")
+		// Size the replacement before building it: "%0%0%0" of a huge
+		// match would otherwise grow past any cap first.
+		size := 0
+		for i := 0; i < len(rs); i++ {
+			c := rs[i]
+			if c != '%' || i+1 >= len(rs) {
+				size++
+				continue
 			}
-			b.WriteString(whole)
-		case lua.LString, lua.LNumber:
-			b.WriteString(o.String())
-		default:
-			L.RaiseError("invalid replacement value (a %s)", out.Type())
+			i++
+			d := rs[i]
+			switch {
+			case d == '0':
+				size += len(whole)
+			case d >= '1' && d <= '9':
+				size += len(capture(2 * int(d-'0')).String())
+			default:
+				size++
+			}
 		}
-		last = end
-		if b.Len() > MaxStringBytes {
-			L.RaiseError("string.gsub: result over the limit of %d bytes", MaxStringBytes)
+		tooLong(size)
+		var rb strings.Builder
+		rb.Grow(size)
+		for i := 0; i < len(rs); i++ {
+			c := rs[i]
+			if c != '%' || i+1 >= len(rs) {
+				rb.WriteByte(c)
+				continue
+			}
+			i++
+			d := rs[i]
+			switch {
+			case d == '0':
+				rb.WriteString(whole)
+			case d >= '1' && d <= '9':
+				rb.WriteString(capture(2 * int(d-'0')).String())
+			default:
+				rb.WriteByte(d)
+			}
 		}
+		out = lua.LString(rb.String())
+	case *lua.LTable:
+		out = L.GetTable(r, capture(2))
+	case *lua.LFunction:
+		L.Push(r)
+		n := 0
+		if md.CaptureLength() == 2 {
+			L.Push(lua.LString(whole))
+			n = 1
+		} else {
+			for i := 2; i < md.CaptureLength(); i += 2 {
+				L.Push(capture(i))
+				n++
+			}
+		}
+		L.Call(n, 1)
+		out = L.Get(-1)
+		L.Pop(1)
 	}
-	b.WriteString(s[last:])
-	L.Push(lua.LString(b.String()))
-	L.Push(lua.LNumber(len(mds)))
-	return 2
+	switch o := out.(type) {
+	case *lua.LNilType:
+		tooLong(len(whole))
+		b.WriteString(whole)
+	case lua.LBool:
+		if o {
+			L.RaiseError("invalid replacement value (a boolean)")
+		}
+		tooLong(len(whole))
+		b.WriteString(whole)
+	case lua.LString, lua.LNumber:
+		str := o.String()
+		tooLong(len(str))
+		b.WriteString(str)
+	default:
+		L.RaiseError("invalid replacement value (a %s)", out.Type())
+	}
 }

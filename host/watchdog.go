@@ -2,13 +2,14 @@ package host
 
 import (
 	"context"
-	"runtime"
 	"runtime/metrics"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
 )
 
 // The memory limit.
@@ -104,25 +105,13 @@ func (w *watchdog) check(heap int64) {
 	}
 }
 
-// guard is one script's side of the watchdog.
+// guard is one script's (or one light thread's) side of the watchdog.
 type guard struct {
 	w      *watchdog
 	L      *lua.LState
 	seen   uint64
 	cancel context.CancelCauseFunc
-}
-
-// poll runs on the state's goroutine.
-func (g *guard) poll() {
-	gen := g.w.gen.Load()
-	if gen == g.seen || g.L == nil {
-		return
-	}
-	g.seen = gen
-	if used := measureState(g.L, g.w.limit); used > g.w.limit {
-		g.cancel(&MemoryError{Limit: g.w.limit, Used: used})
-		go runtime.GC() // return the script's memory soon
-	}
+	b      *budget // the script's account, found through the context
 }
 
 // vmContext is the context a state runs with: the script's context, plus
@@ -137,10 +126,43 @@ type vmContext struct {
 // goroutine only (bindings and the runner use the plain context).
 func (c *vmContext) Done() <-chan struct{} {
 	c.n++
-	if c.n&pollMask == 0 && c.guard != nil {
-		c.guard.poll()
+	if c.n&pollMask == 0 {
+		c.poll()
 	}
 	return c.Context.Done()
+}
+
+// poll runs on the state's goroutine: when the watchdog or the backstop
+// asked for a new round, the script measures itself (all its threads),
+// once per round whichever thread polls first.
+func (c *vmContext) poll() {
+	g := c.guard
+	var gen uint64
+	if g != nil {
+		gen = g.w.gen.Load()
+	}
+	gen += backstopGen.Load() << 32
+	if g == nil && gen == 0 {
+		return
+	}
+	if g != nil {
+		if gen == g.seen {
+			return
+		}
+		g.seen = gen
+	}
+	if g != nil && g.b == nil {
+		g.b, _ = luabind.MemoryFrom(c.Context).(*budget)
+	}
+	var b *budget
+	if g != nil {
+		b = g.b
+	} else {
+		b, _ = luabind.MemoryFrom(c.Context).(*budget)
+	}
+	if b != nil {
+		b.poll(gen)
+	}
 }
 
 // measureState estimates the bytes a state can reach. It stops counting
@@ -166,7 +188,21 @@ func (m *measurer) thread(L *lua.LState) {
 		return
 	}
 	m.seen[L] = true
-	m.total += 4096
+	m.total += 4096 // the call frames and the state itself
+	if vals, capacity, ok := stackOf(L); ok {
+		// The whole value stack, varargs and waiting callers' frames
+		// included; its slots cost what they hold, even above the top.
+		m.total += int64(capacity) * 16
+		for _, v := range vals {
+			if m.over() {
+				return
+			}
+			if v != nil {
+				m.value(v)
+			}
+		}
+		return
+	}
 	for level := 0; level <= CallStackSize && !m.over(); level++ {
 		dbg, ok := L.GetStack(level)
 		if !ok {
@@ -237,6 +273,9 @@ func (m *measurer) value(v lua.LValue) {
 		m.total += 64
 		if x.Metatable != nil {
 			m.value(x.Metatable)
+		}
+		if h, ok := x.Value.(luabind.Holder); ok {
+			h.HeldValues(m.value)
 		}
 	case *lua.LState:
 		m.thread(x)

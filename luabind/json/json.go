@@ -44,7 +44,14 @@ func (Module) Open(L *lua.LState, _ *luabind.Env) lua.LValue {
 }
 
 func encode(L *lua.LState) int {
-	v, err := luaconv.FromLua(L.CheckAny(1))
+	arg := L.CheckAny(1)
+	// Size the output before converting: a string referenced many times
+	// is written each time, so a table of 400 references to 32 MiB would
+	// be 12.8 GB of JSON. Escapes may make the output longer than this
+	// estimate; the output is checked again below before it is kept.
+	est := luabind.PlainSize(arg, luabind.MaxStringBytes)
+	luabind.CheckBuild(L, "json.encode", 2*est)
+	v, err := luaconv.FromLua(arg)
 	if err != nil {
 		L.RaiseError("json.encode: %v", err)
 	}
@@ -60,6 +67,9 @@ func encode(L *lua.LState) int {
 	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		L.RaiseError("json.encode: %v", err)
+	}
+	if buf.Len() > luabind.MaxStringBytes {
+		L.RaiseError("json.encode: result of %d bytes is over the limit of %d bytes for one string (memory limit)", buf.Len(), luabind.MaxStringBytes)
 	}
 	L.Push(lua.LString(strings.TrimSuffix(buf.String(), "\n")))
 	return 1

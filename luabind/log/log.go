@@ -29,7 +29,19 @@ func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 	for _, lvl := range []luabind.Level{luabind.LevelDebug, luabind.LevelInfo, luabind.LevelWarn, luabind.LevelError} {
 		lvl := lvl
 		t.RawSetString(string(lvl), L.NewFunction(func(L *lua.LState) int {
-			msg := L.ToStringMeta(L.CheckAny(1)).String()
+			msg := luabind.CutLine(L.ToStringMeta(L.CheckAny(1)).String())
+			// The line is kept for the report, which writes every
+			// occurrence of a string: it counts against the script.
+			size := int64(len(msg))
+			if ft := luabind.CheckOptTable(L, 2); ft != nil {
+				size += luabind.PlainSize(ft, luabind.MaxStringBytes)
+			}
+			if size > luabind.MaxStringBytes {
+				L.RaiseError("log.%s: a line of %d bytes is over the limit of %d bytes (memory limit)", lvl, size, luabind.MaxStringBytes)
+			}
+			if err := luabind.MemoryOf(L).KeepLine(size); err != nil {
+				L.RaiseError("log.%s: %v", lvl, err)
+			}
 			var fields map[string]any
 			if ft := luabind.CheckOptTable(L, 2); ft != nil {
 				v, err := luaconv.FromLua(ft)

@@ -39,7 +39,55 @@ type entry struct {
 	done  chan struct{}
 	value any
 	err   string
-	owner *luabind.Env
+	// loader is the thread running the loader (nil once loaded): another
+	// light thread of the same script waits for it like any other caller.
+	loader *lua.LState
+	// size is the value's estimated size; charged to mem, the account of
+	// the script that stored it, while that script runs.
+	size int64
+	mem  luabind.Memory
+}
+
+// valueSize estimates a shared value's size and charges it to the script
+// storing it: entries live on the Go side, outside the script's Lua
+// values, for the rest of the run.
+func valueSize(L *lua.LState, v lua.LValue, what string) (int64, luabind.Memory) {
+	size := luabind.PlainSize(v, luabind.MaxStringBytes)
+	if size > luabind.MaxStringBytes {
+		L.RaiseError("%s: a value of more than %d bytes cannot be shared (memory limit)", what, luabind.MaxStringBytes)
+	}
+	mem := luabind.MemoryOf(L)
+	if err := mem.Keep(size); err != nil {
+		L.RaiseError("%s: %v", what, err)
+	}
+	return size, mem
+}
+
+// release returns a replaced or failed entry's charge.
+func (e *entry) release() {
+	if e.mem != nil {
+		e.mem.Release(e.size)
+		e.mem = nil
+	}
+}
+
+// push copies e's value into L, once the script may build it.
+func (e *entry) push(L *lua.LState, what string) {
+	if e.size > 4096 {
+		luabind.CheckBuild(L, what, e.size)
+	}
+	L.Push(luaconv.ToLua(L, e.value))
+}
+
+// ownLoad reports whether L is running e's loader: the loader itself, or a
+// coroutine it resumed.
+func ownLoad(L, loader *lua.LState) bool {
+	for x := L; x != nil; x = x.Parent {
+		if x == loader {
+			return true
+		}
+	}
+	return false
 }
 
 // New returns an empty cache for one run.
@@ -71,15 +119,16 @@ func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 	m.mu.Lock()
 	e, found := m.entries[key]
 	if !found {
-		e = &entry{done: make(chan struct{}), owner: env}
+		e = &entry{done: make(chan struct{}), loader: L}
 		m.entries[key] = e
 	}
+	loading := e.loader
 	m.mu.Unlock()
 	if found {
 		select {
 		case <-e.done:
 		default:
-			if e.owner == env {
+			if loading != nil && ownLoad(L, loading) {
 				L.RaiseError("shared.get_or_load(%q): the loader asked for its own key", key)
 			}
 			if err := env.WaitFor(e.done); err != nil {
@@ -89,27 +138,41 @@ func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 		if e.err != "" {
 			L.RaiseError("shared.get_or_load(%q): the loader failed: %s", key, e.err)
 		}
-		L.Push(luaconv.ToLua(L, e.value))
+		e.push(L, "shared.get_or_load")
 		return 1
 	}
 	// This caller loads. Whatever happens, waiters are released.
 	L.Push(fn)
 	err := L.PCall(0, 1, nil)
 	if err == nil {
-		v, cerr := luaconv.FromLua(L.Get(-1))
+		ret := L.Get(-1)
+		var cerr error
+		if size := luabind.PlainSize(ret, luabind.MaxStringBytes); size > luabind.MaxStringBytes {
+			cerr = fmt.Errorf("a value of more than %d bytes cannot be shared (memory limit)", luabind.MaxStringBytes)
+		} else if kerr := luabind.MemoryOf(L).Keep(size); kerr != nil {
+			cerr = kerr
+		} else {
+			e.size, e.mem = size, luabind.MemoryOf(L)
+		}
+		var v any
+		if cerr == nil {
+			v, cerr = luaconv.FromLua(ret)
+		}
 		L.Pop(1)
 		if cerr != nil {
 			err = fmt.Errorf("its value cannot be shared: %w", cerr)
+			e.release()
 		} else {
 			e.value = v
 		}
 	}
+	m.mu.Lock()
+	e.loader = nil
 	if err != nil {
 		e.err = errText(err)
-		m.mu.Lock()
 		delete(m.entries, key)
-		m.mu.Unlock()
 	}
+	m.mu.Unlock()
 	close(e.done)
 	if err != nil {
 		if ae, ok := err.(*lua.ApiError); ok {
@@ -117,7 +180,7 @@ func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 		}
 		L.RaiseError("shared.get_or_load(%q): %v", key, err)
 	}
-	L.Push(luaconv.ToLua(L, e.value))
+	e.push(L, "shared.get_or_load")
 	return 1
 }
 
@@ -148,20 +211,30 @@ func (m *Module) get(L *lua.LState, env *luabind.Env) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	L.Push(luaconv.ToLua(L, e.value))
+	e.push(L, "shared.get")
 	return 1
 }
 
 func (m *Module) set(L *lua.LState) int {
 	key := checkKey(L)
+	size, mem := valueSize(L, L.CheckAny(2), "shared.set")
 	v, err := luaconv.FromLua(L.CheckAny(2))
 	if err != nil {
+		mem.Release(size)
 		L.ArgError(2, err.Error())
 	}
-	e := &entry{done: make(chan struct{}), value: v}
+	e := &entry{done: make(chan struct{}), value: v, size: size, mem: mem}
 	close(e.done)
 	m.mu.Lock()
+	old := m.entries[key]
 	m.entries[key] = e
 	m.mu.Unlock()
+	if old != nil {
+		select {
+		case <-old.done:
+			old.release()
+		default:
+		}
+	}
 	return 0
 }

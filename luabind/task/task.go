@@ -110,6 +110,26 @@ type scheduler struct {
 	live    int
 }
 
+// threadBytes is about what a light thread's state costs before it holds
+// anything (its value stack and call frames).
+const threadBytes = 24 << 10
+
+// HeldValues implements luabind.Holder: a finished thread's results and
+// error live as long as its handle.
+func (h *handle) HeldValues(yield func(lua.LValue)) {
+	select {
+	case <-h.done:
+	default:
+		return // still running: its stack is measured as a thread
+	}
+	for _, v := range h.results {
+		yield(v)
+	}
+	if h.err != nil {
+		yield(h.err)
+	}
+}
+
 type handle struct {
 	where   string
 	done    chan struct{}
@@ -209,11 +229,20 @@ func (s *scheduler) spawn(L *lua.LState) int {
 	if s.live >= MaxThreads {
 		L.RaiseError("task.spawn: more than %d light threads alive at once", MaxThreads)
 	}
+	mem := luabind.MemoryOf(L)
+	// The arguments wait on the Go side until the thread starts, then fill
+	// its stack: a thousand threads of 65k values each are gigabytes.
+	pending := int64(len(args))*16 + threadBytes
+	if err := mem.Keep(pending); err != nil {
+		mem.Release(pending)
+		L.RaiseError("task.spawn: %v", err)
+	}
 	s.baton = s.env.EnableThreads()
 	th, cancel := L.NewThread()
 	if s.env.NewThreadContext != nil {
 		th.SetContext(s.env.NewThreadContext(th))
 	}
+	forget := mem.Thread(th)
 	h := &handle{where: strings.TrimSuffix(L.Where(1), ":"), done: make(chan struct{}), cancel: cancel}
 	s.threads = append(s.threads, h)
 	s.live++
@@ -225,14 +254,24 @@ func (s *scheduler) spawn(L *lua.LState) int {
 				h.err = lua.LString(fmt.Sprintf("%s: light thread crashed: %v", h.where, r))
 			}
 			s.live--
+			forget()
 			close(h.done)
 			baton.Unlock()
 		}()
+		nargs := len(args)
+		mem.Release(pending)
+		if err := th.Context().Err(); err != nil {
+			// Stopped before it ran (the script ended or hit a limit).
+			h.err = lua.LString(fmt.Sprintf("%s: light thread stopped before it ran: %v", h.where, context.Cause(th.Context())))
+			args = nil
+			return
+		}
 		th.Push(fn)
 		for _, a := range args {
 			th.Push(a)
 		}
-		if err := th.PCall(len(args), lua.MultRet, nil); err != nil {
+		args = nil
+		if err := th.PCall(nargs, lua.MultRet, nil); err != nil {
 			var ae *lua.ApiError
 			if errors.As(err, &ae) {
 				h.err = ae.Object
