@@ -105,7 +105,8 @@ func (o *opened) doQuery(L *lua.LState, op string, one bool) int {
 	if err != nil {
 		h.s.raise(L, op, err)
 	}
-	var raw rawResult
+	raw := rawResult{mem: luabind.MemoryOf(L)}
+	defer raw.release()
 	limit := 0
 	if one {
 		limit = 1
@@ -271,7 +272,8 @@ func (it *iterator) fetch(L *lua.LState) error {
 	if it.host.ended() {
 		return errTxEnded
 	}
-	var raw rawResult
+	raw := rawResult{mem: luabind.MemoryOf(L)}
+	defer raw.release()
 	err := it.s.env.Block(func(ctx context.Context) error {
 		return it.host.with(ctx, L, func() error {
 			rows, err := it.host.tx.Query(ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", iterBatch, it.name), pgx.QueryExecModeDescribeExec)

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
@@ -498,6 +499,39 @@ type rawResult struct {
 	chunks [][]byte
 	refs   []rawRef // row-major
 	row    [][]byte // scratch for convertRow
+	// mem is the script's memory account (nil: none): the rows are
+	// charged to it as they are read, and reading stops at its limit.
+	mem     luabind.Memory
+	charged int64
+}
+
+// rowCost is what a byte read costs until the script lets go of the
+// result: the copy here and the Lua values made from it.
+const rowCost = 3
+
+// chargeEvery is how many bytes are read between two charges.
+const chargeEvery = 1 << 20
+
+// charge charges the bytes read so far that are not charged yet.
+func (r *rawResult) charge(read int64) error {
+	if r.mem == nil || read*rowCost-r.charged < chargeEvery {
+		return nil
+	}
+	n := read*rowCost - r.charged
+	r.charged += n
+	if err := r.mem.Keep(n); err != nil {
+		return fmt.Errorf("reading the result: %w", err)
+	}
+	return nil
+}
+
+// release returns what read charged; the converted rows are Lua values,
+// which the host measures itself.
+func (r *rawResult) release() {
+	if r.mem != nil && r.charged > 0 {
+		r.mem.Release(r.charged)
+		r.charged = 0
+	}
 }
 
 type rawRef struct {
@@ -518,6 +552,7 @@ func (r *rawResult) read(rows pgx.Rows, limit int) error {
 	r.fds = append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
 	var cur []byte
 	n := 0
+	var read int64
 	for rows.Next() {
 		for _, v := range rows.RawValues() {
 			if v == nil {
@@ -537,6 +572,15 @@ func (r *rawResult) read(rows pgx.Rows, limit int) error {
 			}
 			r.refs = append(r.refs, rawRef{chunk: uint32(len(r.chunks) - 1), off: uint32(len(cur)), n: int32(len(v))})
 			cur = append(cur, v...)
+			read += int64(len(v))
+		}
+		read += int64(len(r.fds)) * 12 // the refs
+		if err := r.charge(read); err != nil {
+			if cur != nil {
+				r.chunks[len(r.chunks)-1] = cur
+			}
+			rows.Close()
+			return err
 		}
 		n++
 		if limit > 0 && n >= limit {
