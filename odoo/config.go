@@ -55,7 +55,11 @@ type Config struct {
 	// retried; a timed-out write is not.
 	Timeout time.Duration
 	// MaxResponseBytes caps the size of one response body, so a search_read
-	// without a limit cannot exhaust memory. Default 256 MiB.
+	// without a limit cannot exhaust memory: a bigger answer fails its call
+	// with ErrResponseTooLarge as soon as the cap is passed (the rest is not
+	// read). Default 256 MiB (DefaultMaxResponseBytes); in etlhost's
+	// configuration, max_response_bytes of an [odoo.NAME] section. The body
+	// is read whole, then decoded: decoding can hold a few times the cap.
 	MaxResponseBytes int64
 	// Retries is how many times a read call (search, search_read, read,
 	// search_count, fields_get, name_search, version, authenticate) is
