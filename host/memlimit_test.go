@@ -118,8 +118,12 @@ func runUnderLimit(t *testing.T, abusive string, extra ...string) {
 		t.Fatal(err)
 	}
 	kb := (idleVSZ + addressSpaceHeadroom) >> 10
+	limit := []string{"--max-memory", memTestLimit}
+	if len(extra) > 0 {
+		limit = nil
+	}
 	args := append([]string{"-c", fmt.Sprintf(`ulimit -v %d && exec "$@"`, kb), "sh", bin, "run", "-q", "--json",
-		"--max-memory", memTestLimit, "--timeout", "60s"}, extra...)
+		"--timeout", "60s"}, append(limit, extra...)...)
 	args = append(args, bad, good)
 	cmd := exec.Command("sh", args...)
 	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2", "NO_COLOR=1")
@@ -243,4 +247,13 @@ for k = 1, 8 do
   end)
 end
 task.wait_all(hs)`)
+}
+
+// TestMemoryBackstop: with a per-script limit far above what the process
+// may use, the backstop stops the largest script when the process nears
+// its address-space limit, and its neighbour ends ok.
+func TestMemoryBackstop(t *testing.T) {
+	t.Parallel()
+	runUnderLimit(t, `local t = {}
+for i = 1, 1e8 do t[i] = {id = i, name = "n" .. i} end`, "--max-memory", "64GiB")
 }

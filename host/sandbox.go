@@ -109,6 +109,18 @@ func buildLibraries() *stdLib {
 	set := func(t *lua.LTable, name string, fn lua.LGFunction) { t.RawSetString(name, L.NewFunction(fn)) }
 	strmod := g.RawGetString("string").(*lua.LTable)
 	strmod.RawSetString("__index", lua.LNil) // strings index it through their own metatable
+	// Functions that copy their subject: the copy is counted before it is
+	// made, as every string the library builds.
+	for _, name := range []string{"upper", "lower", "reverse"} {
+		orig := strmod.RawGetString(name).(*lua.LFunction).GFunction
+		what := "string." + name
+		set(strmod, name, func(L *lua.LState) int {
+			if n := int64(len(L.CheckString(1))); n >= concatSmall {
+				luabind.CheckBuild(L, what, n)
+			}
+			return orig(L)
+		})
+	}
 	set(strmod, "rep", strRep)
 	set(strmod, "format", strFormat)
 	set(strmod, "dump", func(L *lua.LState) int { L.RaiseError("string.dump is not available"); return 0 })
