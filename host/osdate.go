@@ -14,25 +14,9 @@ const (
 	MaxDateOutput = 64 << 10
 )
 
-// The sandbox's os.date is gopher-lua's behind the caps. The libraries are
-// built once per process (buildLibraries, in sandbox.go); this replaces
-// their os.date entry as the package starts, before any state exists.
-func init() {
-	for i := range libraries.tables {
-		lt := &libraries.tables[i]
-		if lt.name != "os" {
-			continue
-		}
-		for j := range lt.entries {
-			if orig, ok := lt.entries[j].value.(*lua.LFunction); ok && lt.entries[j].key == "date" && orig.IsG {
-				lt.entries[j].value = &lua.LFunction{IsG: true, Env: orig.Env, GFunction: cappedDate(orig.GFunction)}
-			}
-		}
-	}
-}
-
-// cappedDate refuses a format longer than MaxDateFormat before date runs,
-// and an output longer than MaxDateOutput after.
+// cappedDate is the sandbox's os.date (see buildLibraries): gopher-lua's,
+// refusing a format longer than MaxDateFormat before it runs and an output
+// longer than MaxDateOutput after.
 func cappedDate(date lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if f, ok := L.Get(1).(lua.LString); ok && len(f) > MaxDateFormat {

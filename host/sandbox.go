@@ -130,6 +130,8 @@ func buildLibraries() *stdLib {
 	set(g, "getmetatable", getMetatable)
 	set(g, "setmetatable", setMetatable)
 	set(g, "tostring", func(L *lua.LState) int { L.Push(toStringMeta(L, L.CheckAny(1))); return 1 })
+	osmod := g.RawGetString("os").(*lua.LTable)
+	set(osmod, "date", cappedDate(osmod.RawGetString("date").(*lua.LFunction).GFunction))
 
 	libs := &stdLib{}
 	g.ForEach(func(k, v lua.LValue) {
