@@ -54,8 +54,19 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	if resp.ContentLength > 0 {
 		size = resp.ContentLength + 1
 	}
+	var body io.Reader = io.LimitReader(resp.Body, max+1)
+	if charge, ok := resp.Request.Context().Value(chargeKey{}).(func(int64) error); ok {
+		cr := &chargedReader{r: body, charge: charge}
+		if resp.ContentLength > 0 { // the buffer below is that big at once
+			if err := charge(resp.ContentLength); err != nil {
+				return nil, fmt.Errorf("reading the response: %w", err)
+			}
+			cr.prepaid = resp.ContentLength
+		}
+		body = cr
+	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, max+1))
+	n, err := buf.ReadFrom(body)
 	if err != nil {
 		return nil, fmt.Errorf("reading the response: %w", err)
 	}
@@ -63,6 +74,38 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 		return nil, fmt.Errorf("%w: more than the %d bytes allowed (fetch fewer rows per call, or raise max_response_bytes)", ErrResponseTooLarge, max)
 	}
 	return buf.Bytes(), nil
+}
+
+type chargeKey struct{}
+
+// WithCharge returns ctx with charge, called with the size of each part of
+// an answer as it is read (on the call's goroutine): a caller counting
+// memory (a script's limit) charges it there, and an error stops the
+// reading, so an answer too big for the caller is not read whole.
+func WithCharge(ctx context.Context, charge func(n int64) error) context.Context {
+	return context.WithValue(ctx, chargeKey{}, charge)
+}
+
+// chargedReader calls charge for what each Read returns beyond what was
+// charged ahead (prepaid).
+type chargedReader struct {
+	r       io.Reader
+	charge  func(int64) error
+	prepaid int64
+}
+
+func (c *chargedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if k := int64(n); k > 0 {
+		paid := min(k, c.prepaid)
+		c.prepaid -= paid
+		if k > paid {
+			if cerr := c.charge(k - paid); cerr != nil {
+				return n, cerr
+			}
+		}
+	}
+	return n, err
 }
 
 // snippet returns the start of a body for an error message: the first 300

@@ -279,11 +279,13 @@ func (c *conn) searchReadCall(L *lua.LState, model string, domain []any, fields 
 // records is do for a method that returns a list of records.
 func (c *conn) records(L *lua.LState, model, method string, args []any, kwargs map[string]any) *odoo.Records {
 	var recs *odoo.Records
+	charge := newAnswerCharge(luabind.MemoryOf(L))
 	err := c.st.env.Block(func(ctx context.Context) error {
 		var err error
-		recs, err = c.client.CallRecords(ctx, model, method, args, kwargs)
+		recs, err = c.client.CallRecords(charge.context(ctx), model, method, args, kwargs)
 		return err
 	})
+	charge.release()
 	if err != nil {
 		c.fail(L, model, method, err)
 	}

@@ -3,9 +3,11 @@ package odoo
 import (
 	"context"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/odoo"
 )
 
@@ -102,7 +104,7 @@ func (p *pager) start(L *lua.LState) {
 		n := p.first.Len()
 		p.c.st.env.CountRows(int64(n), 0)
 		if n < lim || limit == lim {
-			p.pages = newPageFetcher(p.c, p.model, nil, nil, 1)
+			p.pages = newPageFetcher(L, p.c, p.model, nil, nil, 1)
 			return
 		}
 		v, _ := p.first.Value(n-1, p.first.Column("id"))
@@ -145,7 +147,7 @@ func (p *pager) start(L *lua.LState) {
 	if p.o.context != nil {
 		kwRead["context"] = p.o.context
 	}
-	p.pages = newPageFetcher(p.c, p.model, kwRead, chunks, p.concurrency())
+	p.pages = newPageFetcher(L, p.c, p.model, kwRead, chunks, p.concurrency())
 }
 
 // idOrder tells whether order sorts by id alone, and whether descending.
@@ -167,8 +169,49 @@ func cond[T any](c bool, a, b T) T {
 }
 
 type pageResult struct {
-	rows *odoo.Records
-	err  error
+	rows   *odoo.Records
+	err    error
+	charge *answerCharge // released once the page is handed over
+}
+
+// answerCost is what an Odoo answer costs the script's memory per byte
+// while it is read and decoded: the body, the decoded records, then their
+// Lua rows (measured by the host once they are Lua values).
+const answerCost = 3
+
+// answerCharge charges the answers of a call to the script's memory
+// account as they are read, so an answer too big for the script's limit
+// stops being read, until release.
+type answerCharge struct {
+	mem     luabind.Memory
+	mu      sync.Mutex
+	charged int64
+}
+
+func newAnswerCharge(mem luabind.Memory) *answerCharge { return &answerCharge{mem: mem} }
+
+func (a *answerCharge) context(ctx context.Context) context.Context {
+	return odoo.WithCharge(ctx, func(n int64) error {
+		n *= answerCost
+		a.mu.Lock()
+		a.charged += n
+		a.mu.Unlock()
+		return a.mem.Keep(n)
+	})
+}
+
+// release returns what the call charged.
+func (a *answerCharge) release() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	n := a.charged
+	a.charged = 0
+	a.mu.Unlock()
+	if n > 0 {
+		a.mem.Release(n)
+	}
 }
 
 // pageFetcher reads chunks of ids in the background, at most window of
@@ -183,7 +226,8 @@ type pageFetcher struct {
 	cancel  context.CancelFunc
 }
 
-func newPageFetcher(c *conn, model string, kw map[string]any, chunks [][]int64, window int) *pageFetcher {
+func newPageFetcher(L *lua.LState, c *conn, model string, kw map[string]any, chunks [][]int64, window int) *pageFetcher {
+	mem := luabind.MemoryOf(L)
 	ctx, cancel := context.WithCancel(c.st.env.Ctx)
 	f := &pageFetcher{c: c, model: model, results: make([]chan pageResult, len(chunks)),
 		window: make(chan struct{}, window), cancel: cancel}
@@ -194,7 +238,17 @@ func newPageFetcher(c *conn, model string, kw map[string]any, chunks [][]int64, 
 		cancel()
 		return f
 	}
-	c.st.env.OnClose(cancel)
+	c.st.env.OnClose(func() {
+		cancel()
+		// Pages fetched ahead and never handed over give their charge back.
+		for _, ch := range f.results {
+			select {
+			case r := <-ch:
+				r.charge.release()
+			default:
+			}
+		}
+	})
 	go func() {
 		for i, chunk := range chunks {
 			select {
@@ -203,8 +257,9 @@ func newPageFetcher(c *conn, model string, kw map[string]any, chunks [][]int64, 
 				return
 			}
 			go func(i int, chunk []int64) {
-				rows, err := c.client.CallRecords(ctx, model, "read", []any{chunk}, kw)
-				f.results[i] <- pageResult{rows, err}
+				charge := newAnswerCharge(mem)
+				rows, err := c.client.CallRecords(charge.context(ctx), model, "read", []any{chunk}, kw)
+				f.results[i] <- pageResult{rows, err, charge}
 			}(i, chunk)
 		}
 	}()
@@ -228,6 +283,7 @@ func (f *pageFetcher) next(L *lua.LState) *odoo.Records {
 		}
 	})
 	f.pos++
+	r.charge.release()
 	<-f.window
 	if f.finished() {
 		f.cancel()
