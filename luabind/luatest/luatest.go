@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,6 +162,46 @@ func (s *State) Exec(chunk, code string) (lua.LValue, error) {
 	s.L.Pop(1)
 	return v, nil
 }
+
+// Memory is a script's memory account with a limit, as the host gives
+// one (luabind.Memory): past the limit it stops the script (Stop, the
+// cancel of the state's context) with ErrOverLimit. Kept and Peak say what
+// was charged.
+type Memory struct {
+	Limit      int64
+	Stop       context.CancelCauseFunc
+	kept, peak atomic.Int64
+}
+
+// ErrOverLimit is the cause Memory stops a script with.
+var ErrOverLimit = errors.New("memory limit: over the test's limit")
+
+// NewMemory returns an account of limit bytes and the context that carries
+// it, which it cancels past the limit.
+func NewMemory(parent context.Context, limit int64) (*Memory, context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	m := &Memory{Limit: limit, Stop: cancel}
+	return m, luabind.WithMemory(ctx, m), cancel
+}
+
+// Kept is what is charged now; Peak the most ever charged.
+func (m *Memory) Kept() int64 { return m.kept.Load() }
+func (m *Memory) Peak() int64 { return m.peak.Load() }
+
+func (m *Memory) Build(*lua.LState, int64) error { return nil }
+func (m *Memory) Keep(n int64) error {
+	k := m.kept.Add(n)
+	for p := m.peak.Load(); k > p && !m.peak.CompareAndSwap(p, k); p = m.peak.Load() {
+	}
+	if k > m.Limit {
+		m.Stop(ErrOverLimit)
+		return ErrOverLimit
+	}
+	return nil
+}
+func (m *Memory) Release(n int64)                    { m.kept.Add(-n) }
+func (m *Memory) KeepLine(int64) error               { return nil }
+func (m *Memory) Thread(*lua.LState) (forget func()) { return func() {} }
 
 // ErrorText renders an error of Exec as the host shows it: an error value
 // (a table) through its __tostring.

@@ -417,18 +417,31 @@ func (s *scheduler) stopAll() {
 }
 
 // channel is a Go channel of Lua values between the threads of one script.
+// A value waiting in its buffer is charged to the script's memory (its
+// plain size) from its send to its receipt: the host's measurement does not
+// see into Go channels.
 type channel struct {
-	ch       chan lua.LValue
+	ch       chan queued
 	closed   bool
 	closedCh chan struct{}
 }
+
+// queued is a value in a channel and what its send charged.
+type queued struct {
+	v    lua.LValue
+	size int64
+}
+
+// maxQueuedSize bounds the measuring of one value sent (PlainSize stops
+// soon past it); larger values are charged at least that much.
+const maxQueuedSize = 1 << 30
 
 func (s *scheduler) channel(L *lua.LState) int {
 	capacity := L.OptInt(1, 0)
 	if capacity < 0 || capacity > 1_000_000 {
 		L.ArgError(1, "capacity must be between 0 and 1000000")
 	}
-	c := &channel{ch: make(chan lua.LValue, capacity), closedCh: make(chan struct{})}
+	c := &channel{ch: make(chan queued, capacity), closedCh: make(chan struct{})}
 	return pushObject(L, c, "etlhost.task.channel")
 }
 
@@ -462,15 +475,21 @@ func (s *scheduler) chanSend(L *lua.LState) int {
 	if c.closed {
 		L.RaiseError("send on a closed channel")
 	}
+	mem := luabind.MemoryOf(L)
+	q := queued{v: v, size: luabind.PlainSize(v, maxQueuedSize)}
+	if err := mem.Keep(q.size); err != nil {
+		mem.Release(q.size)
+		L.RaiseError("channel send: %v", err)
+	}
 	select {
-	case c.ch <- v:
+	case c.ch <- q:
 		return 0
 	default:
 	}
 	var closed bool
 	err := s.env.Block(func(ctx context.Context) error {
 		select {
-		case c.ch <- v:
+		case c.ch <- q:
 			return nil
 		case <-c.closedCh:
 			closed = true
@@ -479,6 +498,9 @@ func (s *scheduler) chanSend(L *lua.LState) int {
 			return ctx.Err()
 		}
 	})
+	if err != nil || closed {
+		mem.Release(q.size)
+	}
 	if err != nil {
 		L.RaiseError("channel send: %v", err)
 	}
@@ -491,23 +513,25 @@ func (s *scheduler) chanSend(L *lua.LState) int {
 // recv returns the next value and true, or nil and false once the channel
 // is closed and drained.
 func (s *scheduler) recv(L *lua.LState, c *channel) (lua.LValue, bool) {
+	mem := luabind.MemoryOf(L)
 	select {
-	case v := <-c.ch:
-		return v, true
+	case q := <-c.ch:
+		mem.Release(q.size)
+		return q.v, true
 	default:
 	}
 	if c.closed {
 		return lua.LNil, false
 	}
-	var v lua.LValue
+	var q queued
 	got := false
 	err := s.env.Block(func(ctx context.Context) error {
 		select {
-		case v = <-c.ch:
+		case q = <-c.ch:
 			got = true
 		case <-c.closedCh:
 			select {
-			case v = <-c.ch:
+			case q = <-c.ch:
 				got = true
 			default:
 			}
@@ -522,7 +546,8 @@ func (s *scheduler) recv(L *lua.LState, c *channel) (lua.LValue, bool) {
 	if !got {
 		return lua.LNil, false
 	}
-	return v, true
+	mem.Release(q.size)
+	return q.v, true
 }
 
 func (s *scheduler) chanRecv(L *lua.LState) int {

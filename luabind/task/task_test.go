@@ -114,3 +114,44 @@ func TestEndWithRunningThreadsStopsThem(t *testing.T) {
 		t.Fatal("Close did not stop the sleeping thread")
 	}
 }
+
+// TestChannelValuesCountAgainstTheMemoryLimit (issue 18, item 3): a value
+// waiting in a channel's buffer is charged to the script's memory until it
+// is received, so a script cannot park gigabytes in a channel out of the
+// limit's sight; sending and receiving gives the charge back.
+func TestChannelValuesCountAgainstTheMemoryLimit(t *testing.T) {
+	t.Parallel()
+	parent, cancelT := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelT()
+	mem, ctx, cancel := luatest.NewMemory(parent, 64<<20)
+	defer cancel(nil)
+	s := luatest.New(t, luatest.Options{Ctx: ctx}, task.Module{})
+	_, err := s.Exec("park.lua", `local task = require("task")
+local ch = task.channel(1000)
+local big = string.rep("x", 1048576)
+for i = 1, 200 do ch:send(big .. i) end`)
+	if err == nil || !errors.Is(context.Cause(ctx), luatest.ErrOverLimit) {
+		t.Fatalf("parking 200 MB in a channel was not stopped: %v", err)
+	}
+	if p := mem.Peak(); p > 80<<20 {
+		t.Errorf("charged up to %d bytes past a 64 MiB limit", p)
+	}
+
+	mem2, ctx2, cancel2 := luatest.NewMemory(parent, 64<<20)
+	defer cancel2(nil)
+	s2 := luatest.New(t, luatest.Options{Ctx: ctx2}, task.Module{})
+	v, err := s2.Exec("pass.lua", `local task = require("task")
+local ch = task.channel(10)
+local got = 0
+for i = 1, 1000 do ch:send(string.rep("y", 100000)); got = got + #ch:recv() end
+return got`)
+	if err != nil || v.String() != "100000000" {
+		t.Fatalf("send and receive: %v %v", v, err)
+	}
+	if k := mem2.Kept(); k != 0 {
+		t.Errorf("%d bytes still charged once every value was received", k)
+	}
+	if mem2.Peak() == 0 {
+		t.Error("the values were not charged")
+	}
+}
