@@ -130,35 +130,21 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 		return o, fmt.Errorf("%s must be 0 (all) or more", origin(jobs.From, "--jobs", "ETLHOST_JOBS"))
 	}
 
-	var flagTimeout, configTimeout host.Setting[time.Duration]
-	if f.IsSet("timeout") {
-		flagTimeout = host.Given(f.Duration("timeout"), host.FromFlag)
-	}
-	if cfg.Run.Timeout.Duration > 0 {
-		configTimeout = host.Given(cfg.Run.Timeout.Duration, host.FromConfig)
-	}
-	envTimeout, err := fromEnv(getenv, "ETLHOST_TIMEOUT", time.ParseDuration)
+	timeout, err := durationSetting(f, getenv, "timeout", "ETLHOST_TIMEOUT", cfg.Run.Timeout.Duration)
 	if err != nil {
 		return o, err
 	}
-	timeout := host.Pick(flagTimeout, envTimeout, configTimeout, host.Given(host.DefaultTimeout, host.FromDefault))
+	timeout = host.Pick(timeout, host.Given(host.DefaultTimeout, host.FromDefault))
 	if timeout.Value <= 0 {
 		return o, fmt.Errorf("%s must be positive", origin(timeout.From, "--timeout", "ETLHOST_TIMEOUT"))
 	}
 	o.Timeout, o.TimeoutFrom = timeout.Value, timeout.From
 
-	var flagGrace, configGrace host.Setting[time.Duration]
-	if f.IsSet("grace") {
-		flagGrace = host.Given(f.Duration("grace"), host.FromFlag)
-	}
-	if cfg.Run.Grace.Duration > 0 {
-		configGrace = host.Given(cfg.Run.Grace.Duration, host.FromConfig)
-	}
-	envGrace, err := fromEnv(getenv, "ETLHOST_GRACE", time.ParseDuration)
+	grace, err := durationSetting(f, getenv, "grace", "ETLHOST_GRACE", cfg.Run.Grace.Duration)
 	if err != nil {
 		return o, err
 	}
-	if o.Grace = host.Pick(flagGrace, envGrace, configGrace).Value; o.Grace <= 0 {
+	if o.Grace = grace.Value; o.Grace <= 0 {
 		o.Grace = host.DefaultGrace
 	}
 
@@ -175,6 +161,20 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 		o.HistoryConn = "default"
 	}
 	return o, nil
+}
+
+// durationSetting is the duration of --flag, $env or the configuration
+// file (inFile, 0: not set), the first given in that order.
+func durationSetting(f flagValues, getenv func(string) string, flag, env string, inFile time.Duration) (host.Setting[time.Duration], error) {
+	var fromFlag, fromFile host.Setting[time.Duration]
+	if f.IsSet(flag) {
+		fromFlag = host.Given(f.Duration(flag), host.FromFlag)
+	}
+	if inFile > 0 {
+		fromFile = host.Given(inFile, host.FromConfig)
+	}
+	fromEnvironment, err := fromEnv(getenv, env, time.ParseDuration)
+	return host.Pick(fromFlag, fromEnvironment, fromFile), err
 }
 
 // fromEnv reads the variable name with parse; unset when the variable is
