@@ -359,9 +359,10 @@ func (c *Client) do(ctx context.Context, model, method string, retry bool, fn fu
 }
 
 // attempt runs one try of a call: it waits for a slot of the in-flight
-// bound (taking ctx), then runs fn under the per-call timeout. send gives
-// the slot back as soon as the answer is read, so decoding a large answer
-// does not hold a slot another script could use.
+// bound (taking ctx), then runs fn under the per-call timeout. exchange
+// gives the slot back as soon as the answer is read (an XML-RPC answer is
+// decoded as it is read), so converting it does not hold a slot another
+// script could use.
 func (c *Client) attempt(ctx context.Context, fn func(context.Context) (any, error)) (any, error) {
 	select {
 	case c.sem <- struct{}{}:

@@ -29,51 +29,83 @@ func (c *Client) post(ctx context.Context, path, contentType string, body []byte
 // send makes one HTTP exchange and gives back the call's in-flight slot
 // once the answer is read (see Client.attempt).
 func (c *Client) send(req *http.Request) (int, []byte, error) {
+	var data []byte
+	v, err := c.exchange(req, func(status int, body io.Reader) (any, error) {
+		var err error
+		data, err = io.ReadAll(body)
+		if err != nil {
+			return status, fmt.Errorf("reading the response: %w", err)
+		}
+		return status, nil
+	})
+	status, _ := v.(int)
+	return status, data, err
+}
+
+// postStream is post for an answer decoded as it is read: read gets the
+// status and the body (see answer), and its result is the call's.
+func (c *Client) postStream(ctx context.Context, path, contentType string, body []byte, read func(status int, body io.Reader) (any, error)) (any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errEncode, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "etlhost-odoo/1")
+	return c.exchange(req, read)
+}
+
+// exchange makes one HTTP exchange, hands the answer to read, and gives
+// back the call's in-flight slot once read has returned.
+func (c *Client) exchange(req *http.Request, read func(status int, body io.Reader) (any, error)) (any, error) {
 	defer releaseSlot(req.Context())
 	c.requests.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := c.readBody(resp)
+	body, err := c.answer(resp)
 	if err != nil {
-		return resp.StatusCode, nil, err
+		return resp.StatusCode, err
 	}
-	return resp.StatusCode, data, nil
+	return read(resp.StatusCode, body)
 }
 
-// readBody reads the whole body, refusing more than MaxResponseBytes.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+// answer is the body of resp as the client reads it: at most
+// MaxResponseBytes (a larger one fails the reading with
+// ErrResponseTooLarge), each part charged as it is read when the context
+// asks for it (WithCharge).
+func (c *Client) answer(resp *http.Response) (io.Reader, error) {
 	max := c.cfg.MaxResponseBytes
 	if resp.ContentLength > max {
 		return nil, fmt.Errorf("%w: the server announced %d bytes, more than the %d allowed (fetch fewer rows per call, or raise max_response_bytes)",
 			ErrResponseTooLarge, resp.ContentLength, max)
 	}
-	size := int64(64 << 10)
-	if resp.ContentLength > 0 {
-		size = resp.ContentLength + 1
-	}
-	var body io.Reader = io.LimitReader(resp.Body, max+1)
+	var body io.Reader = &cappedReader{r: resp.Body, left: max, max: max}
 	if charge, ok := resp.Request.Context().Value(chargeKey{}).(func(int64) error); ok {
-		cr := &chargedReader{r: body, charge: charge}
-		if resp.ContentLength > 0 { // the buffer below is that big at once
-			if err := charge(resp.ContentLength); err != nil {
-				return nil, fmt.Errorf("reading the response: %w", err)
-			}
-			cr.prepaid = resp.ContentLength
+		body = &chargedReader{r: body, charge: charge}
+	}
+	return body, nil
+}
+
+// cappedReader fails with ErrResponseTooLarge past left bytes.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	max  int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left >= 0 {
+		if int64(len(p)) > c.left+1 {
+			p = p[:c.left+1] // one byte past the cap tells a larger answer
 		}
-		body = cr
+		n, err := c.r.Read(p)
+		if c.left -= int64(n); c.left >= 0 {
+			return n, err
+		}
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(body)
-	if err != nil {
-		return nil, fmt.Errorf("reading the response: %w", err)
-	}
-	if n > max {
-		return nil, fmt.Errorf("%w: more than the %d bytes allowed (fetch fewer rows per call, or raise max_response_bytes)", ErrResponseTooLarge, max)
-	}
-	return buf.Bytes(), nil
+	return 0, fmt.Errorf("%w: more than the %d bytes allowed (fetch fewer rows per call, or raise max_response_bytes)", ErrResponseTooLarge, c.max)
 }
 
 type chargeKey struct{}
@@ -86,23 +118,17 @@ func WithCharge(ctx context.Context, charge func(n int64) error) context.Context
 	return context.WithValue(ctx, chargeKey{}, charge)
 }
 
-// chargedReader calls charge for what each Read returns beyond what was
-// charged ahead (prepaid).
+// chargedReader calls charge for what each Read returns.
 type chargedReader struct {
-	r       io.Reader
-	charge  func(int64) error
-	prepaid int64
+	r      io.Reader
+	charge func(int64) error
 }
 
 func (c *chargedReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	if k := int64(n); k > 0 {
-		paid := min(k, c.prepaid)
-		c.prepaid -= paid
-		if k > paid {
-			if cerr := c.charge(k - paid); cerr != nil {
-				return n, cerr
-			}
+	if n > 0 {
+		if cerr := c.charge(int64(n)); cerr != nil {
+			return n, cerr
 		}
 	}
 	return n, err
@@ -143,22 +169,26 @@ type xmlrpcTransport struct{ c *Client }
 func (t *xmlrpcTransport) needsUID() bool { return true }
 
 func (t *xmlrpcTransport) call(ctx context.Context, service, method string, params ...any) (any, error) {
-	return t.callDecoding(ctx, DecodeResponse, service, method, params...)
+	return t.callDecoding(ctx, false, service, method, params...)
 }
 
-func (t *xmlrpcTransport) callDecoding(ctx context.Context, decode func([]byte) (any, error), service, method string, params ...any) (any, error) {
+// callDecoding sends a call and decodes its answer as it streams in (into
+// Records when records is set).
+func (t *xmlrpcTransport) callDecoding(ctx context.Context, records bool, service, method string, params ...any) (any, error) {
 	body, err := EncodeMethodCall(method, params...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errEncode, err)
 	}
-	status, data, err := t.c.post(ctx, "/xmlrpc/2/"+service, "text/xml", body, nil)
-	if err != nil {
-		return nil, err
-	}
-	if status != http.StatusOK {
-		return nil, &HTTPError{Status: status, Body: t.c.snippet(data)}
-	}
-	return decode(data)
+	return t.c.postStream(ctx, "/xmlrpc/2/"+service, "text/xml", body, func(status int, r io.Reader) (any, error) {
+		if status != http.StatusOK {
+			data, err := io.ReadAll(r)
+			if err != nil && len(data) == 0 {
+				return nil, fmt.Errorf("HTTP status %d; reading the response: %w", status, err)
+			}
+			return nil, &HTTPError{Status: status, Body: t.c.snippet(data)}
+		}
+		return decodeStream(r, records)
+	})
 }
 
 func (t *xmlrpcTransport) version(ctx context.Context) (VersionInfo, error) {
@@ -213,5 +243,5 @@ func (t *xmlrpcTransport) executeRecords(ctx context.Context, uid int64, model, 
 		kwargs = map[string]any{}
 	}
 	cfg := t.c.cfg
-	return t.callDecoding(ctx, decodeRecordsAny, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
+	return t.callDecoding(ctx, true, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
 }

@@ -68,10 +68,96 @@ func DecodeRecords(body []byte) (*Records, error) {
 	return d.rec, nil
 }
 
-func decodeRecordsAny(body []byte) (any, error) { return DecodeRecords(body) }
+// decodeStream decodes an answer as it is read from r (a list of records
+// into Records when records is set). A read error of r (a size cap, a
+// memory limit, the connection) wins over the syntax error it causes.
+func decodeStream(r io.Reader, records bool) (any, error) {
+	d := decoder{src: r, b: make([]byte, 0, streamChunk)}
+	if records {
+		d.rec = &Records{}
+	}
+	v, err := d.response()
+	if d.srcErr != nil && d.srcErr != io.EOF {
+		return nil, fmt.Errorf("reading the response: %w", d.srcErr)
+	}
+	if err != nil {
+		var f *Fault
+		if errors.As(err, &f) {
+			return nil, err
+		}
+		return nil, decodeError(err)
+	}
+	if records {
+		return d.rec, nil
+	}
+	return v, nil
+}
+
+// streamChunk is how much more of a streamed answer is read at a time.
+const streamChunk = 64 << 10
+
+// more reads the next part of a streamed answer into b; false once there
+// is no more (end, error, or not streaming).
+func (d *decoder) more() bool {
+	if d.src == nil || d.srcErr != nil {
+		return false
+	}
+	for {
+		if cap(d.b)-len(d.b) < streamChunk/4 {
+			nb := make([]byte, len(d.b), 2*cap(d.b)+streamChunk)
+			copy(nb, d.b)
+			d.b = nb
+		}
+		n, err := d.src.Read(d.b[len(d.b):cap(d.b)])
+		d.b = d.b[:len(d.b)+n]
+		if err != nil {
+			d.srcErr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+}
+
+// avail makes at least n bytes from p available when the answer has them.
+func (d *decoder) avail(n int) {
+	for len(d.b)-d.p < n && d.more() {
+	}
+}
+
+// find returns the position of pat at or after from, reading more of a
+// streamed answer as needed; -1 when the answer has none.
+func (d *decoder) find(from int, pat []byte) int {
+	scan := from
+	for {
+		if i := bytes.Index(d.b[scan:], pat); i >= 0 {
+			return scan + i
+		}
+		scan = max(from, len(d.b)-len(pat)+1)
+		if !d.more() {
+			return -1
+		}
+	}
+}
+
+var (
+	ltByte      = []byte("<")
+	gtByte      = []byte(">")
+	commentEnd  = []byte("-->")
+	piEnd       = []byte("?>")
+	cdataEnd    = []byte("]]>")
+	cdataStart  = []byte("<![CDATA[")
+	commentOpen = []byte("<!--")
+)
 
 type decoder struct {
-	rec    *Records // non-nil: the answer is a list of records, decoded into it
+	rec *Records // non-nil: the answer is a list of records, decoded into it
+	// src, when set, is where the rest of the answer comes from: b holds
+	// what was read so far and grows as the decoder needs more (more), so
+	// the answer is decoded as it streams in. srcErr is how src ended.
+	src    io.Reader
+	srcErr error
 	b      []byte
 	p      int
 	depth  int
@@ -151,26 +237,32 @@ var nameByte = func() (t [256]bool) {
 // elements.
 func (d *decoder) skipMisc() error {
 	for {
-		for d.p < len(d.b) && isSpace(d.b[d.p]) {
-			d.p++
+		for {
+			for d.p < len(d.b) && isSpace(d.b[d.p]) {
+				d.p++
+			}
+			if d.p < len(d.b) || !d.more() {
+				break
+			}
 		}
+		d.avail(4)
 		if d.p+1 < len(d.b) && d.b[d.p] == '<' && d.b[d.p+1] != '!' && d.b[d.p+1] != '?' {
 			return nil // the common case: a tag
 		}
 		rest := d.b[d.p:]
 		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			end := bytes.Index(rest[4:], []byte("-->"))
+		case bytes.HasPrefix(rest, commentOpen):
+			end := d.find(d.p+4, commentEnd)
 			if end < 0 {
 				return d.errf("unterminated comment")
 			}
-			d.p += 4 + end + 3
+			d.p = end + 3
 		case bytes.HasPrefix(rest, []byte("<?")):
-			end := bytes.Index(rest[2:], []byte("?>"))
+			end := d.find(d.p+2, piEnd)
 			if end < 0 {
 				return d.errf("unterminated processing instruction")
 			}
-			d.p += 2 + end + 2
+			d.p = end + 2
 		case bytes.HasPrefix(rest, []byte("<!")):
 			return d.errf("DOCTYPE and other declarations are not accepted")
 		default:
@@ -181,6 +273,9 @@ func (d *decoder) skipMisc() error {
 
 // tag reads the tag at the current position (which must be '<').
 func (d *decoder) tag() ([]byte, tagKind, error) {
+	if d.src != nil {
+		d.find(d.p, gtByte) // the whole tag at hand, as far as the answer goes
+	}
 	if d.p >= len(d.b) {
 		return nil, 0, d.errf("unexpected end of response")
 	}
@@ -210,7 +305,7 @@ func (d *decoder) tag() ([]byte, tagKind, error) {
 	}
 	// Attributes are ignored (XML-RPC has none); skip to '>' honouring quotes.
 	var quote byte
-	for ; p < len(d.b); p++ {
+	for ; p < len(d.b) || (p == len(d.b) && d.more()); p++ {
 		c := d.b[p]
 		if quote != 0 {
 			if c == quote {
@@ -268,10 +363,11 @@ func showTag(name string, k tagKind) *shown {
 // text reads character data up to the next tag. The result may alias the
 // input (fast path) and is only valid until the next call.
 func (d *decoder) text() ([]byte, error) {
-	i := bytes.IndexByte(d.b[d.p:], '<')
+	i := d.find(d.p, ltByte) - d.p
 	if i < 0 {
 		return nil, d.errf("unexpected end of response in text")
 	}
+	d.avail(i + 2)
 	seg := d.b[d.p : d.p+i]
 	next := d.b[d.p+i:]
 	if !(len(next) > 1 && next[1] == '!') && bytes.IndexByte(seg, '&') < 0 && bytes.IndexByte(seg, '\r') < 0 {
@@ -280,7 +376,7 @@ func (d *decoder) text() ([]byte, error) {
 	}
 	var buf []byte
 	for {
-		i := bytes.IndexByte(d.b[d.p:], '<')
+		i := d.find(d.p, ltByte) - d.p
 		if i < 0 {
 			return nil, d.errf("unexpected end of response in text")
 		}
@@ -290,21 +386,22 @@ func (d *decoder) text() ([]byte, error) {
 			return nil, err
 		}
 		d.p += i
+		d.avail(len(cdataStart))
 		rest := d.b[d.p:]
 		switch {
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			end := bytes.Index(rest[9:], []byte("]]>"))
+		case bytes.HasPrefix(rest, cdataStart):
+			end := d.find(d.p+9, cdataEnd)
 			if end < 0 {
 				return nil, d.errf("unterminated CDATA section")
 			}
-			buf = appendNormalized(buf, rest[9:9+end])
-			d.p += 9 + end + 3
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			end := bytes.Index(rest[4:], []byte("-->"))
+			buf = appendNormalized(buf, d.b[d.p+9:end])
+			d.p = end + 3
+		case bytes.HasPrefix(rest, commentOpen):
+			end := d.find(d.p+4, commentEnd)
 			if end < 0 {
 				return nil, d.errf("unterminated comment")
 			}
-			d.p += 4 + end + 3
+			d.p = end + 3
 		default:
 			return buf, nil
 		}
@@ -437,7 +534,7 @@ func (d *decoder) response() (any, error) {
 	if err := d.skipMisc(); err != nil {
 		return nil, err
 	}
-	if d.p != len(d.b) {
+	if d.p != len(d.b) || d.more() {
 		return nil, d.errf("unexpected data after </methodResponse>")
 	}
 	return result, nil

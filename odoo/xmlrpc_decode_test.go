@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/kolo/xmlrpc"
@@ -198,6 +199,11 @@ b</value></member></struct></value></fault></methodResponse>`))
 			if n := approxSize(v, 0); n > 64*len(data)+1024 {
 				t.Fatalf("decoded %d bytes of input into about %d bytes", len(data), n)
 			}
+		}
+		// Decoded as it streams in, a byte at a time: the same outcome.
+		sv, serr := decodeStream(iotest.OneByteReader(bytes.NewReader(data)), false)
+		if (serr == nil) != (err == nil) || (err == nil && fmt.Sprintf("%#v", sv) != fmt.Sprintf("%#v", v)) { // NaN != NaN
+			t.Fatalf("streamed: %v %v; whole: %v %v", sv, serr, v, err)
 		}
 	})
 }
