@@ -223,19 +223,16 @@ func (t *xmlrpcTransport) login(ctx context.Context) (int64, error) {
 }
 
 func (t *xmlrpcTransport) execute(ctx context.Context, uid int64, model, method string, args []any, kwargs map[string]any) (any, error) {
-	if args == nil {
-		args = []any{}
-	}
-	if kwargs == nil {
-		kwargs = map[string]any{}
-	}
-	cfg := t.c.cfg
-	return t.call(ctx, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
+	return t.executeDecoding(ctx, false, uid, model, method, args, kwargs)
 }
 
 // executeRecords is execute for a method that returns a list of records,
 // decoded into *Records.
 func (t *xmlrpcTransport) executeRecords(ctx context.Context, uid int64, model, method string, args []any, kwargs map[string]any) (any, error) {
+	return t.executeDecoding(ctx, true, uid, model, method, args, kwargs)
+}
+
+func (t *xmlrpcTransport) executeDecoding(ctx context.Context, records bool, uid int64, model, method string, args []any, kwargs map[string]any) (any, error) {
 	if args == nil {
 		args = []any{}
 	}
@@ -243,5 +240,5 @@ func (t *xmlrpcTransport) executeRecords(ctx context.Context, uid int64, model, 
 		kwargs = map[string]any{}
 	}
 	cfg := t.c.cfg
-	return t.callDecoding(ctx, true, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
+	return t.callDecoding(ctx, records, "object", "execute_kw", cfg.DB, uid, cfg.secret(), model, method, args, kwargs)
 }

@@ -40,10 +40,18 @@ var connMethods = map[string]func(c *conn, L *lua.LState) int{
 // do runs one client call through env.Block (the script's deadline and
 // Ctrl+C stop it) and raises a Lua error when it fails.
 func (c *conn) do(L *lua.LState, model, method string, args []any, kwargs map[string]any) any {
-	var res any
+	return blocking(c, L, model, method, func(ctx context.Context) (any, error) {
+		return c.client.Call(ctx, model, method, args, kwargs)
+	})
+}
+
+// blocking runs call through env.Block and raises a Lua error when it
+// fails.
+func blocking[T any](c *conn, L *lua.LState, model, method string, call func(ctx context.Context) (T, error)) T {
+	var res T
 	err := c.st.env.Block(func(ctx context.Context) error {
 		var err error
-		res, err = c.client.Call(ctx, model, method, args, kwargs)
+		res, err = call(ctx)
 		return err
 	})
 	if err != nil {
@@ -93,16 +101,9 @@ func (c *conn) fail(L *lua.LState, model, method string, err error) {
 
 // fields returns the model's cached field descriptions.
 func (c *conn) fields(L *lua.LState, model string) *modelFields {
-	var mf *modelFields
-	err := c.st.env.Block(func(ctx context.Context) error {
-		var err error
-		mf, err = c.st.m.fieldsOf(ctx, c.name, c.client, model)
-		return err
+	return blocking(c, L, model, "fields_get", func(ctx context.Context) (*modelFields, error) {
+		return c.st.m.fieldsOf(ctx, c.name, c.client, model)
 	})
-	if err != nil {
-		c.fail(L, model, "fields_get", err)
-	}
-	return mf
 }
 
 // searchOpts are the options of search_read, iter and search.
@@ -278,18 +279,11 @@ func (c *conn) searchReadCall(L *lua.LState, model string, domain []any, fields 
 
 // records is do for a method that returns a list of records.
 func (c *conn) records(L *lua.LState, model, method string, args []any, kwargs map[string]any) *odoo.Records {
-	var recs *odoo.Records
 	charge := newAnswerCharge(luabind.MemoryOf(L))
-	err := c.st.env.Block(func(ctx context.Context) error {
-		var err error
-		recs, err = c.client.CallRecords(charge.context(ctx), model, method, args, kwargs)
-		return err
+	defer charge.release() // also when the call fails and raises
+	return blocking(c, L, model, method, func(ctx context.Context) (*odoo.Records, error) {
+		return c.client.CallRecords(charge.context(ctx), model, method, args, kwargs)
 	})
-	charge.release()
-	if err != nil {
-		c.fail(L, model, method, err)
-	}
-	return recs
 }
 
 var searchReadOpts = []string{"fields", "limit", "offset", "order", "context", "batch", "concurrency"}
