@@ -4,43 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/etlhost/etlhost/internal/leakcheck"
 )
 
 // TestMain fails the run when a goroutine of the package (a sampler never
 // stopped) outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		var leaked []string
-		for i := 0; i < 100; i++ {
-			if leaked = leakedGoroutines(); len(leaked) == 0 {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if len(leaked) > 0 {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", strings.Join(leaked, "\n\n"))
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "internal/bench.") && !strings.Contains(g, "bench.TestMain") {
-			out = append(out, g)
-		}
-	}
-	return out
-}
+func TestMain(m *testing.M) { os.Exit(leakcheck.Check(m.Run(), "internal/bench.")) }
 
 // shChild is a shell snippet that holds about mb megabytes in a variable
 // for a while: a child process with a known floor for its peak RSS, made

@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/kolo/xmlrpc"
+
+	"github.com/etlhost/etlhost/internal/leakcheck"
 )
 
 // The tests talk to the simulator over HTTP with the real wire formats:
@@ -226,30 +225,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 && bench100k == nil {
 		http.DefaultClient.CloseIdleConnections()
-		var leaked []string
-		for i := 0; i < 100; i++ {
-			leaked = leakedGoroutines()
-			if len(leaked) == 0 {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if len(leaked) > 0 {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", strings.Join(leaked, "\n\n"))
-			code = 1
-		}
+		code = leakcheck.Check(code, "odoo/odoosim.")
 	}
 	os.Exit(code)
-}
-
-func leakedGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "odoo/odoosim.") && !strings.Contains(g, "odoosim.TestMain") {
-			out = append(out, g)
-		}
-	}
-	return out
 }
