@@ -152,19 +152,33 @@ func (ch Change) Line() string {
 	return text.Escape(s)
 }
 
+// snapshot returns the changes so far and the connections that committed.
+func (c *Log) snapshot() ([]Change, map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	committed := make(map[string]bool, len(c.committed))
+	for k, v := range c.committed {
+		committed[k] = v
+	}
+	return append([]Change(nil), c.list...), committed
+}
+
+// writeLines writes one line a change, under a heading.
+func writeLines(w io.Writer, heading string, list []Change) {
+	fmt.Fprintln(w, heading)
+	for _, ch := range list {
+		fmt.Fprintln(w, ch.Line())
+	}
+}
+
 // WritePlan lists a dry run's planned changes.
 func (c *Log) WritePlan(w io.Writer) {
-	c.mu.Lock()
-	list := append([]Change(nil), c.list...)
-	c.mu.Unlock()
+	list, _ := c.snapshot()
 	if len(list) == 0 {
 		fmt.Fprintln(w, "Plan (dry run): no changes.")
 		return
 	}
-	fmt.Fprintln(w, "Plan (dry run: nothing was changed):")
-	for _, ch := range list {
-		fmt.Fprintln(w, ch.Line())
-	}
+	writeLines(w, "Plan (dry run: nothing was changed):", list)
 	writes, recs, stmts, rows := c.Totals()
 	fmt.Fprintf(w, "%s planned: %s (%s), %s (%s).\n", Plural(c.Count(), "change", "changes"),
 		Plural(writes, "Odoo write", "Odoo writes"), Plural(recs, "record", "records"),
@@ -174,10 +188,7 @@ func (c *Log) WritePlan(w io.Writer) {
 // WriteApplied lists what a commit pass did: on success every change; on
 // failure the Odoo writes already sent, which stay applied.
 func (c *Log) WriteApplied(w io.Writer, res *host.Result) {
-	c.mu.Lock()
-	list := append([]Change(nil), c.list...)
-	committed := len(c.committed)
-	c.mu.Unlock()
+	list, committed := c.snapshot()
 	var sent, stmts []Change
 	for _, ch := range list {
 		if ch.Odoo != nil {
@@ -191,10 +202,7 @@ func (c *Log) WriteApplied(w io.Writer, res *host.Result) {
 			fmt.Fprintln(w, "Committed: the script made no changes.")
 			return
 		}
-		fmt.Fprintln(w, "Applied:")
-		for _, ch := range list {
-			fmt.Fprintln(w, ch.Line())
-		}
+		writeLines(w, "Applied:", list)
 		writes, recs, n, rows := c.Totals()
 		fmt.Fprintf(w, "Committed: %s (%s) sent, %s (%s) committed.\n",
 			Plural(writes, "Odoo write", "Odoo writes"), Plural(recs, "record", "records"),
@@ -205,13 +213,14 @@ func (c *Log) WriteApplied(w io.Writer, res *host.Result) {
 		host.StatusCancelled: "was interrupted"}[res.Status]
 	fmt.Fprintf(w, "Not committed: the script %s.\n", why)
 	switch {
-	case committed > 0:
-		fmt.Fprintln(w, "PostgreSQL: the work of some connections was committed before the failure:")
+	case len(committed) > 0:
+		var done []Change
 		for _, ch := range stmts {
-			if c.committed[ch.PG.Connection] {
-				fmt.Fprintln(w, ch.Line())
+			if committed[ch.PG.Connection] {
+				done = append(done, ch)
 			}
 		}
+		writeLines(w, "PostgreSQL: the work of some connections was committed before the failure:", done)
 	case len(stmts) > 0:
 		fmt.Fprintf(w, "PostgreSQL: rolled back, nothing was committed (%s undone).\n", Plural(int64(len(stmts)), "statement", "statements"))
 	default:
@@ -221,10 +230,7 @@ func (c *Log) WriteApplied(w io.Writer, res *host.Result) {
 		fmt.Fprintln(w, "Odoo: no write was sent.")
 		return
 	}
-	fmt.Fprintln(w, "Odoo writes already sent (Odoo has no transaction across calls: they stay applied):")
-	for _, ch := range sent {
-		fmt.Fprintln(w, ch.Line())
-	}
+	writeLines(w, "Odoo writes already sent (Odoo has no transaction across calls: they stay applied):", sent)
 }
 
 // Fill completes an audit record with a pass's outcome and changes: the
