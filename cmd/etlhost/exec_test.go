@@ -75,6 +75,17 @@ if etl.arg("fail", "") == "yes" then error("something went wrong half way") end
 return {partner = p, created = id, fixed = n}
 `
 
+// auditConfig writes a configuration that audits into the bundle's file
+// and into the table of the default connection.
+func (b *fixBundle) auditConfig(t *testing.T) string {
+	return write(t, b.dir, "etlhost.toml", fmt.Sprintf(`[postgres.default]
+dsn_env = "ETLHOST_PG_DSN"
+[audit]
+file = %q
+connection = "default"
+`, b.audit))
+}
+
 func (b *fixBundle) script(t *testing.T) string { return write(t, b.dir, "fix.lua", fixScript) }
 
 func (b *fixBundle) partner(id int64) *odoosim.Partner {
@@ -183,12 +194,7 @@ func TestExecDryRun(t *testing.T) {
 func TestExecCommit(t *testing.T) {
 	t.Parallel()
 	b := setupFix(t)
-	cfg := write(t, b.dir, "etlhost.toml", fmt.Sprintf(`[postgres.default]
-dsn_env = "ETLHOST_PG_DSN"
-[audit]
-file = %q
-connection = "default"
-`, b.audit))
+	cfg := b.auditConfig(t)
 	first := b.sim.Sim().Snapshot().Partners[0].ID
 	script := b.script(t)
 	out := runIn(t, b.env, "", "exec", "--commit", "--config", cfg, "--arg", "ticket=OPS-12", script)
@@ -563,12 +569,7 @@ func TestExecCannotEscapeTransaction(t *testing.T) {
 func TestExecAuditAnyText(t *testing.T) {
 	t.Parallel()
 	b := setupFix(t)
-	cfg := write(t, b.dir, "etlhost.toml", fmt.Sprintf(`[postgres.default]
-dsn_env = "ETLHOST_PG_DSN"
-[audit]
-file = %q
-connection = "default"
-`, b.audit))
+	cfg := b.auditConfig(t)
 	source := fixScript + "-- a NUL: \x00, latin-1: caf\xe9\n"
 	script := write(t, b.dir, "fix.lua", source)
 	out := runIn(t, b.env, "", "exec", "--commit", "--config", cfg, script)
