@@ -191,13 +191,7 @@ func TestNoSecretInErrors(t *testing.T) {
 // where PostgreSQL refuses a character; the checksum is the exact source's.
 func TestAnyText(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.DSN(t)
-	path := filepath.Join(t.TempDir(), "a.jsonl")
-	tr, err := Open(context.Background(), Options{File: path, DSN: dsn, ConnName: "audit"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	dsn, path, tr := openTrail(t)
 	source := "fix()\n-- bad\x00byte caf\xe9\n"
 	r := sampleRecord(source)
 	r.Script = "fix\x00.lua"
@@ -235,13 +229,7 @@ func TestAnyText(t *testing.T) {
 // with that value written as text.
 func TestUnencodableValue(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.DSN(t)
-	path := filepath.Join(t.TempDir(), "a.jsonl")
-	tr, err := Open(context.Background(), Options{File: path, DSN: dsn, ConnName: "audit"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	dsn, path, tr := openTrail(t)
 	r := sampleRecord("fix()")
 	r.OdooWrites = append(r.OdooWrites, OdooWrite{Connection: "default", Model: "res.partner", Method: "write",
 		IDs: []int64{8}, Values: map[string]any{"credit": math.NaN()}})
@@ -257,4 +245,17 @@ func TestUnencodableValue(t *testing.T) {
 	if err := json.Unmarshal(raw, &got); err != nil || len(got.OdooWrites) != 2 || fmt.Sprint(got.OdooWrites[1].Values) != "map[credit:NaN]" {
 		t.Errorf("file: %v %+v\n%s", err, got, raw)
 	}
+}
+
+// openTrail opens a trail on a file and the table of a fresh database.
+func openTrail(t *testing.T) (dsn, path string, tr *Trail) {
+	t.Helper()
+	dsn = pgtest.DSN(t)
+	path = filepath.Join(t.TempDir(), "a.jsonl")
+	tr, err := Open(context.Background(), Options{File: path, DSN: dsn, ConnName: "audit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return dsn, path, tr
 }
