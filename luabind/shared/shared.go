@@ -12,7 +12,12 @@
 // get_or_load runs the loader once per key across every script, even when
 // several ask at the same moment: the others wait for the first one's
 // value. A loader that fails leaves nothing cached (the next caller loads
-// again) and its error reaches every caller that waited for it.
+// again). When it failed because its own script was stopped (its deadline,
+// Ctrl+C, its memory limit), that is no reason to fail the others: one of
+// the callers that waited runs its own loader, and the rest wait for that
+// one. Any other error of a loader (it raised one: a bad query, a missing
+// record) would come again, so every caller that waited for it gets it, as
+// "the loader run by script "x" failed: <its error>".
 //
 // Values are copied in and out as plain data (strings, numbers, booleans,
 // tables of those): a table is never shared between two scripts' states,
@@ -20,6 +25,7 @@
 package shared
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -41,7 +47,14 @@ type entry struct {
 	err   string
 	// loader is the thread running the loader (nil once loaded): another
 	// light thread of the same script waits for it like any other caller.
+	// env is the loader's script (nil once loaded; kept when it failed)
+	// and script its name, for the message waiters get when it fails.
 	loader *lua.LState
+	env    *luabind.Env
+	script string
+	// abandoned: the loader's script was stopped before the value was
+	// there; waiters go back to the map, where one of them loads again.
+	abandoned bool
 	// size is the value's estimated size; charged to mem, the account of
 	// the script that stored it, while that script runs.
 	size int64
@@ -116,15 +129,18 @@ func checkKey(L *lua.LState) string {
 func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 	key := checkKey(L)
 	fn := L.CheckFunction(2)
-	m.mu.Lock()
-	e, found := m.entries[key]
-	if !found {
-		e = &entry{done: make(chan struct{}), loader: L}
-		m.entries[key] = e
-	}
-	loading := e.loader
-	m.mu.Unlock()
-	if found {
+	for {
+		m.mu.Lock()
+		e, found := m.entries[key]
+		if !found {
+			e = &entry{done: make(chan struct{}), loader: L, script: env.Script, env: env}
+			m.entries[key] = e
+		}
+		loading := e.loader
+		m.mu.Unlock()
+		if !found {
+			return m.load(L, env, key, fn, e)
+		}
 		select {
 		case <-e.done:
 		default:
@@ -135,13 +151,48 @@ func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 				L.RaiseError("shared.get_or_load(%q): %v", key, err)
 			}
 		}
+		if e.abandoned {
+			// Its script was stopped (deadline, Ctrl+C, memory limit)
+			// before the value was there: nothing is wrong with the key.
+			// The first waiter back at the map loads it, the others
+			// wait for that one.
+			if env.Ctx.Err() != nil {
+				L.RaiseError("shared.get_or_load(%q): stopped: %v", key, context.Cause(env.Ctx))
+			}
+			continue
+		}
 		if e.err != "" {
-			L.RaiseError("shared.get_or_load(%q): the loader failed: %s", key, e.err)
+			L.RaiseError("shared.get_or_load(%q): %s failed: %s", key, e.whose(env), e.err)
 		}
 		e.push(L, "shared.get_or_load")
 		return 1
 	}
-	// This caller loads. Whatever happens, waiters are released.
+}
+
+// whose names, for a caller that waited, the loader that failed.
+func (e *entry) whose(env *luabind.Env) string {
+	switch {
+	case e.env == env:
+		return "the loader run by another light thread of this script"
+	case e.script != "":
+		return fmt.Sprintf("the loader run by script %q", e.script)
+	}
+	return "the loader run by another script"
+}
+
+// stopped reports whether the script running L has been stopped: its
+// context (or its light thread's) is done.
+func stopped(L *lua.LState, env *luabind.Env) bool {
+	if env.Ctx != nil && env.Ctx.Err() != nil {
+		return true
+	}
+	ctx := L.Context()
+	return ctx != nil && ctx.Err() != nil
+}
+
+// load runs fn, the loader of e, in L, and releases e's waiters whatever
+// happens.
+func (m *Module) load(L *lua.LState, env *luabind.Env, key string, fn *lua.LFunction, e *entry) int {
 	L.Push(fn)
 	err := L.PCall(0, 1, nil)
 	if err == nil {
@@ -168,9 +219,21 @@ func (m *Module) getOrLoad(L *lua.LState, env *luabind.Env) int {
 	}
 	m.mu.Lock()
 	e.loader = nil
-	if err != nil {
-		e.err = errText(err)
-		delete(m.entries, key)
+	if err == nil {
+		e.env = nil
+	} else {
+		// A loader stopped with its script failed for a reason of its
+		// own script (its deadline, Ctrl+C, its memory limit): waiters
+		// load again. Any other error is the loader's own (a bad query)
+		// and would come again: waiters get it.
+		if stopped(L, env) {
+			e.abandoned = true
+		} else {
+			e.err = errText(err)
+		}
+		if m.entries[key] == e {
+			delete(m.entries, key)
+		}
 	}
 	m.mu.Unlock()
 	close(e.done)

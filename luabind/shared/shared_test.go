@@ -16,7 +16,9 @@ import (
 func TestLuaSpecs(t *testing.T) {
 	t.Parallel()
 	luatest.RunFiles(t, "testdata/test_*.lua", func(t *testing.T) *luatest.State {
-		return luatest.New(t, luatest.Options{}, shared.New())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		t.Cleanup(cancel)
+		return luatest.New(t, luatest.Options{Ctx: ctx}, shared.New(), task.Module{})
 	})
 }
 
