@@ -213,16 +213,9 @@ func (st *state) connect(L *lua.LState) int {
 	return 1
 }
 
-// check returns the connection passed as self.
+// check returns the connection passed as self (see luabind.CheckSelf).
 func (st *state) check(L *lua.LState) *conn {
-	ud, ok := L.Get(1).(*lua.LUserData)
-	if ok {
-		if c, ok := ud.Value.(*conn); ok {
-			return c
-		}
-	}
-	L.RaiseError("odoo: call methods with a colon: erp:search_read(...), not erp.search_read(...)")
-	return nil
+	return luabind.CheckSelf[*conn](L, "erp", "odoo connection")
 }
 
 // granted reports whether the script may write to model.

@@ -64,15 +64,9 @@ func (s *session) newHandle(L *lua.LState, t *txState) *lua.LUserData {
 	return ud
 }
 
+// checkHandle returns the db or tx passed as self (see luabind.CheckSelf).
 func checkHandle(L *lua.LState) *handle {
-	ud, ok := L.Get(1).(*lua.LUserData)
-	if ok {
-		if h, ok := ud.Value.(*handle); ok {
-			return h
-		}
-	}
-	L.ArgError(1, "pg db or tx object expected (call methods with ':', as db:query(...))")
-	return nil
+	return luabind.CheckSelf[*handle](L, "db", "pg db or tx")
 }
 
 // reraise raises err: a Lua error from a callback as it was, anything else

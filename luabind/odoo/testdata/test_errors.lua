@@ -52,7 +52,7 @@ expect.fails(function() erp:search("res.partner", "state = posted") end, "bad do
 -- bad options and calls
 expect.fails(function() erp:search_read("res.partner", {}, {feilds = {"name"}}) end, "unknown option feilds")
 expect.fails(function() erp:search_read("res.partner", {}, {limit = -1}) end, "opts.limit must be a whole number")
-expect.fails(function() erp.search_read("res.partner", {}) end, "call methods with a colon")
+expect.fails(function() erp.search_read("res.partner", {}) end, "search_read: call it with a colon: erp:search_read(...)")
 expect.fails(function() erp:search_read(nil, {}) end, "the model name (argument 1) must be a string")
 expect.fails(function() odoo.connect("nope") end, 'no Odoo connection named "nope" (configured: default')
 

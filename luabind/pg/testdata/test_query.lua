@@ -70,7 +70,7 @@ expect.fails(function() db:query("SELECT $1", function() end) end, "parameter $1
 expect.eq(db:quote_ident('we"ird'), '"we""ird"')
 db:close() -- a no-op: connections return to the pool after each call
 -- methods need ':'
-expect.fails(function() db.query("SELECT 1") end, "call methods with ':'")
+expect.fails(function() db.query("SELECT 1") end, "query: call it with a colon: db:query(...)")
 -- unknown connection names list the configured ones
 expect.fails(function() pg.connect("warehouse") end, 'no connection named "warehouse" (configured: default)')
 
