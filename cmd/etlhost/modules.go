@@ -6,6 +6,7 @@ import (
 
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/date"
 	"github.com/etlhost/etlhost/luabind/etl"
 	luajson "github.com/etlhost/etlhost/luabind/json"
 	"github.com/etlhost/etlhost/luabind/log"
@@ -36,6 +37,7 @@ var luaModules = []struct {
 	{"log", log.Stub, func(moduleSetup) luabind.Module { return log.Module{} }},
 	{"json", luajson.Stub, func(moduleSetup) luabind.Module { return luajson.Module{} }},
 	{"etl", etl.Stub, func(m moduleSetup) luabind.Module { return etl.Module{Now: m.now} }},
+	{"date", date.Stub, func(m moduleSetup) luabind.Module { return date.Module{Now: m.now} }},
 	{"task", task.Stub, func(moduleSetup) luabind.Module { return task.Module{} }},
 	{"shared", shared.Stub, func(moduleSetup) luabind.Module { return shared.New() }},
 	{"pg", pg.Stub, func(m moduleSetup) luabind.Module {

@@ -28,7 +28,7 @@ func (a *App) replCommand() *cli.Command {
 		Name:  "repl",
 		Usage: "an interactive Lua prompt with etlhost's modules: a dry run unless --commit",
 		Description: `Reads Lua at a prompt and runs it in one sandboxed state with the modules scripts
-use, loaded as globals (pg, odoo, json, log, etl, task, shared). An expression shows its
+use, loaded as globals (pg, odoo, json, log, etl, date, task, shared). An expression shows its
 value (tables pretty-printed, keys sorted); "=expr" works too. An input that is not
 finished (an open block, bracket or long string) continues on the next line (>>).
 Errors are shown and the session goes on. .help lists the commands; .exit or Ctrl+D
@@ -198,7 +198,7 @@ func (rp *repl) command(cmd string) bool {
 	case ".help":
 		fmt.Fprint(rp.out, `Type Lua statements, or an expression to see its value (=expr works too).
 An unfinished input (open block, bracket or long string) continues on the next line (>>).
-Modules are globals: pg.connect(), odoo.connect(), json.encode(v), etl.args ...
+Modules are globals: pg.connect(), odoo.connect(), json.encode(v), etl.args, date.today() ...
 .help     this help
 .exit     leave (Ctrl+D too); Ctrl+C clears the current input
 `)

@@ -196,7 +196,7 @@ func TestStubsComplete(t *testing.T) {
 	for _, f := range stubFiles() {
 		stubs[strings.TrimSuffix(f.File, ".lua")] = parseStub(t, f.File, f.Text)
 	}
-	for _, name := range []string{"log", "json", "etl", "task", "shared", "pg", "odoo"} {
+	for _, name := range []string{"log", "json", "etl", "date", "task", "shared", "pg", "odoo"} {
 		d := stubs[name]
 		if d == nil {
 			t.Errorf("no stub for module %s", name)
