@@ -344,7 +344,7 @@ func (c *compiler) leaf(m *model, f *field, left, op string, right any, orig []a
 			}
 			if co != m {
 				if co.parentField == "" {
-					return nil, newErr("KeyError", 1, 500, "'parent_id'")
+					return nil, keyErr("parent_id")
 				}
 				set, err := c.hierarchy(op, ids, co, co.parentField)
 				if err != nil {
@@ -482,7 +482,7 @@ func (c *compiler) hierarchy(op string, ids []int64, cm *model, parentField stri
 	pf := cm.field(parentField)
 	if pf == nil || pf.relation != cm.name {
 		if parentField == "" {
-			return nil, newErr("KeyError", 1, 500, "'parent_id'")
+			return nil, keyErr("parent_id")
 		}
 		return nil, valueErr("Invalid parent field: %s.%s", cm.name, parentField)
 	}

@@ -15,6 +15,52 @@ type pyErr struct {
 	fault  int // XML-RPC faultCode
 	status int // JSON-2 HTTP status
 	frames []string
+	// args are the exception's args when they differ from (msg,): a
+	// KeyError's message is the repr of its key, its args the key itself.
+	args []any
+}
+
+// arguments is the exception's args, as JSON-RPC's serialize_exception
+// reports them (odoo/http.py).
+func (e *pyErr) arguments() []any {
+	if e.args != nil {
+		return e.args
+	}
+	if strings.HasPrefix(e.class, "werkzeug.") {
+		return []any{e.msg, int64(e.status)}
+	}
+	return []any{e.msg}
+}
+
+// unicode is odoo.tools.exception_to_unicode(e): the args joined by new
+// lines, which the legacy /xmlrpc/<service> route puts in faultCode.
+func (e *pyErr) unicode() string {
+	args := e.arguments()
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = pyStr(a)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// legacyFault is the faultCode and faultString of the legacy
+// /xmlrpc/<service> route, from xmlrpc_handle_exception_string
+// (odoo/addons/base/controllers/rpc.py): "warning -- <Class>\n\n<message>"
+// and an empty string for Odoo's user-facing exceptions, "AccessDenied"
+// and the message for a refused login, the message and the traceback for
+// anything else.
+func (e *pyErr) legacyFault() (code, str string) {
+	switch e.class {
+	case "odoo.exceptions.MissingError":
+		return "warning -- MissingError\n\n" + e.msg, ""
+	case "odoo.exceptions.AccessError":
+		return "warning -- AccessError\n\n" + e.msg, ""
+	case "odoo.exceptions.AccessDenied":
+		return "AccessDenied", e.msg
+	case "odoo.exceptions.UserError", "odoo.exceptions.ValidationError":
+		return "warning -- UserError\n\n" + e.msg, ""
+	}
+	return e.unicode(), e.traceback()
 }
 
 func (e *pyErr) Error() string { return e.class + ": " + e.msg }
@@ -127,6 +173,13 @@ func pgErr(class, format string, args ...any) *pyErr {
 func httpErr(status int, format string, args ...any) *pyErr {
 	class := "werkzeug.exceptions." + strings.ReplaceAll(http.StatusText(status), " ", "")
 	return newErr(class, 1, status, format, args...)
+}
+
+// keyErr is Python's KeyError: its message is the key's repr.
+func keyErr(key string) *pyErr {
+	e := newErr("KeyError", 1, http.StatusInternalServerError, "%s", pyRepr(key))
+	e.args = []any{key}
+	return e
 }
 
 func invalidField(model, name string) *pyErr {

@@ -172,26 +172,33 @@ func (s *Sim) writeJSONError(w http.ResponseWriter, err error) {
 func (s *Sim) writeJSONResult(w http.ResponseWriter, result any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	e := &xmlEnc{s: s, w: w, buf: make([]byte, 0, chunkSize+4096)}
-	if rr, ok := result.(*recordsResult); ok {
-		e.buf = append(e.buf, '[')
-		s.encodeRecords(rr, &e.buf, e.flush, ", ", func(dst []byte, r rec) []byte {
-			dst = append(dst, '{')
-			for i, f := range rr.fields {
-				if i > 0 {
-					dst = append(dst, ", "...)
-				}
-				dst = appendJSONString(dst, f.name)
-				dst = append(dst, ": "...)
-				dst = appendJSON(dst, plainValue(s.db, f, f.get(s.db, r), rr.classic))
-			}
-			return append(dst, '}')
-		})
-		e.buf = append(e.buf, ']')
-	} else {
-		e.buf = appendJSON(e.buf, result)
-	}
+	s.encodeJSONResult(e, result)
 	e.flush()
 	return e.err
+}
+
+// encodeJSONResult encodes a method's result as JSON into e, streaming the
+// rows of read and search_read.
+func (s *Sim) encodeJSONResult(e *xmlEnc, result any) {
+	rr, ok := result.(*recordsResult)
+	if !ok {
+		e.buf = appendJSON(e.buf, result)
+		return
+	}
+	e.buf = append(e.buf, '[')
+	s.encodeRecords(rr, &e.buf, e.flush, ", ", func(dst []byte, r rec) []byte {
+		dst = append(dst, '{')
+		for i, f := range rr.fields {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = appendJSONString(dst, f.name)
+			dst = append(dst, ": "...)
+			dst = appendJSON(dst, plainValue(s.db, f, f.get(s.db, r), rr.classic))
+		}
+		return append(dst, '}')
+	})
+	e.buf = append(e.buf, ']')
 }
 
 // appendJSON writes v as Python's json.dumps(ensure_ascii=False) does.

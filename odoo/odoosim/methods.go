@@ -23,6 +23,7 @@ func (c *call) compiler() *compiler { return &compiler{d: c.d, e: c.e, w: c.w} }
 // methodDef is one public method of every model.
 type methodDef struct {
 	api       string // "model", "create" (model_create_multi) or "records"
+	model     string // the one model that has the method; "" for every model
 	write     bool
 	operation string // access right checked: read, write, create, unlink
 	params    func(major int) []param
@@ -66,6 +67,15 @@ var methods = map[string]*methodDef{
 		params: fixed(param{name: "vals", req: true}),
 		run:    mWrite},
 	"unlink": {api: "records", write: true, operation: "unlink", params: fixed(), run: mUnlink},
+	"read_group": {api: "model", operation: "read",
+		params: fixed(param{name: "domain", req: true}, param{name: "fields", req: true},
+			param{name: "groupby", req: true}, param{name: "offset", def: int64(0)}, param{name: "limit"},
+			param{name: "orderby", def: false}, param{name: "lazy", def: true}),
+		run: mReadGroup},
+	"check_access_rights": {api: "model",
+		params: fixed(param{name: "operation", req: true}, param{name: "raise_exception", def: true}),
+		run:    mCheckAccessRights},
+	"context_get": {api: "model", model: "res.users", params: fixed(), run: mContextGet},
 }
 
 // searchOptsFrom reads offset, limit and order arguments.
@@ -523,6 +533,16 @@ func mWrite(c *call) (any, error) {
 		return nil, recordMissing(c.m.name, missing, c.e.uid)
 	}
 	if err := c.d.checkWrite(c.m, recs, vals); err != nil {
+		return nil, err
+	}
+	cands := make([]rec, len(recs))
+	for i, r := range recs {
+		cands[i] = c.m.copyRec(r)
+		for f, v := range vals {
+			f.set(cands[i], v)
+		}
+	}
+	if err := c.d.checkConstraints(c.m, cands); err != nil {
 		return nil, err
 	}
 	for _, r := range recs {

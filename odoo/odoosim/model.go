@@ -62,6 +62,7 @@ type model struct {
 	accounting   bool     // reading needs accounting rights
 	nameFields   []string // fields name_search also matches
 	groups       string   // groups named in the access error
+	readOnly     bool     // create, write and unlink are refused (the metadata models)
 
 	newRec  func() rec
 	copyRec func(rec) rec
@@ -219,7 +220,7 @@ func (m *model) finish() *model {
 	return m
 }
 
-func buildModels() map[string]*model {
+func buildModels(major int) map[string]*model {
 	ms := map[string]*model{}
 	put := func(m *model) {
 		ord, err := parseOrder(m, m.defaultOrder)
@@ -481,6 +482,9 @@ func buildModels() map[string]*model {
 	li.groups = "Accounting/Billing"
 	put(li.finish())
 
+	for _, m := range metaModels(major) {
+		put(m)
+	}
 	return ms
 }
 

@@ -43,6 +43,13 @@ var accessVerbs = map[string]string{"read": "access", "write": "modify", "create
 // checkAccess is check_access_rights: the accounting models need accounting
 // rights.
 func (e *env) checkAccess(m *model, operation string) error {
+	if operation == "" {
+		return nil
+	}
+	if m.readOnly && operation != "read" {
+		return accessErr("You are not allowed to %s '%s' (%s) records.\n\n"+
+			"The Odoo simulator serves this model read-only.", accessVerbs[operation], m.description, m.name)
+	}
 	if !m.accounting || !e.user.NoAccounting {
 		return nil
 	}

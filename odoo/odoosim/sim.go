@@ -82,8 +82,10 @@ type Options struct {
 // User is an Odoo user. Password and APIKey are both accepted as the
 // password of XML-RPC calls; JSON-2 takes only the API key.
 type User struct {
-	ID       int64
-	Login    string
+	ID    int64
+	Login string
+	// Name is the user's name (default: the login).
+	Name     string
 	Password string
 	APIKey   string
 	// CompanyIDs are the companies the user may access (nil: all).
@@ -99,8 +101,9 @@ type User struct {
 // login demo, password demo, API key demo-user-key).
 func DefaultUsers() []User {
 	return []User{
-		{ID: 2, Login: "admin", Password: "admin", APIKey: "demo-api-key"},
-		{ID: 6, Login: "demo", Password: "demo", APIKey: "demo-user-key", CompanyIDs: []int64{1}, NoAccounting: true},
+		{ID: 2, Login: "admin", Name: "Mitchell Admin", Password: "admin", APIKey: "demo-api-key"},
+		{ID: 6, Login: "demo", Name: "Marc Demo", Password: "demo", APIKey: "demo-user-key", CompanyIDs: []int64{1},
+			NoAccounting: true},
 	}
 }
 
@@ -141,6 +144,8 @@ type Sim struct {
 
 	loginMu  sync.Mutex
 	failures map[string]loginFailure
+
+	sessions sessions // web sessions (/web/session/authenticate)
 }
 
 type loginFailure struct {
@@ -179,11 +184,11 @@ func NewHandler(opts Options) *Sim {
 		}
 		data = Generate(max(n, 0), opts.Seed)
 	}
-	d, err := newDB(data, opts.Now)
+	major, _ := strconv.Atoi(strings.SplitN(opts.Version, ".", 2)[0])
+	d, err := newDB(data, opts.Now, opts.Users, major)
 	if err != nil {
 		panic(err.Error())
 	}
-	major, _ := strconv.Atoi(strings.SplitN(opts.Version, ".", 2)[0])
 	s := &Sim{opts: opts, dbName: opts.DB, version: opts.Version, major: major, users: opts.Users,
 		logger: opts.Logger, db: d, closed: make(chan struct{}), failures: map[string]loginFailure{}}
 	s.latency.Store(int64(opts.Latency))
@@ -303,9 +308,18 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.inflight.Done()
 	}()
 	path := r.URL.Path
+	if s.serveWebPage(w, r) {
+		return
+	}
 	switch {
 	case strings.HasPrefix(path, "/xmlrpc/2/"):
-		s.serveXMLRPC(w, r, strings.TrimPrefix(path, "/xmlrpc/2/"))
+		s.serveXMLRPC(w, r, strings.TrimPrefix(path, "/xmlrpc/2/"), false)
+	case strings.HasPrefix(path, "/xmlrpc/") && !strings.Contains(path[len("/xmlrpc/"):], "/") && len(path) > len("/xmlrpc/"):
+		s.serveXMLRPC(w, r, strings.TrimPrefix(path, "/xmlrpc/"), true)
+	case path == "/jsonrpc" || jsonRoutes[path] || strings.HasPrefix(path, callKwPrefix):
+		s.serveJSONRPC(w, r, path)
+	case (strings.HasPrefix(path, docBearerPrefix) || strings.HasPrefix(path, docPrefix)) && s.major >= 19:
+		s.serveDoc(w, r)
 	case (path == "/json/2" || strings.HasPrefix(path, "/json/2/")) && s.major >= 19:
 		s.serveJSON2(w, r)
 	case path == "/web/version" && s.major >= 18:
@@ -510,6 +524,9 @@ func (s *Sim) invoke(wk *work, u *User, modelName, method string, args []any, kw
 		return nil, userErr("Object %s doesn't exist", modelName)
 	}
 	def := methods[method]
+	if def != nil && def.model != "" && def.model != modelName {
+		def = nil // a method of another model
+	}
 	if def == nil {
 		if json2 {
 			return nil, httpErr(404, "The method '%s.%s' does not exist", modelName, method)

@@ -53,12 +53,13 @@ type db struct {
 
 	countries, currencies, companies, partners *table
 	journals, accounts, moves, lines           *table
+	users                                      *table
 }
 
 const maxFixtureID = 50_000_000
 
-func newDB(d *Data, now func() time.Time) (*db, error) {
-	x := &db{models: buildModels(), tables: map[string]*table{}, now: now}
+func newDB(d *Data, now func() time.Time, users []User, major int) (*db, error) {
+	x := &db{models: buildModels(major), tables: map[string]*table{}, now: now}
 	x.tabs = make([]*table, len(x.models))
 	for name, m := range x.models {
 		x.tables[name] = &table{m: m, recs: []rec{nil}, next: 1}
@@ -72,6 +73,7 @@ func newDB(d *Data, now func() time.Time) (*db, error) {
 	x.accounts = x.tables["account.account"]
 	x.moves = x.tables["account.move"]
 	x.lines = x.tables["account.move.line"]
+	x.users = x.tables["res.users"]
 
 	var err error
 	load := func(t *table, n int, at func(i int) rec) {
@@ -104,6 +106,7 @@ func newDB(d *Data, now func() time.Time) (*db, error) {
 	if err != nil {
 		return nil, err
 	}
+	x.fillMeta(users)
 	if err := x.checkRefs(); err != nil {
 		return nil, err
 	}

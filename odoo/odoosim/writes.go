@@ -107,6 +107,9 @@ func (x *db) create(e *env, m *model, vals map[*field]value) (int64, error) {
 			return 0, notNullErr(m, f)
 		}
 	}
+	if err := x.checkConstraints(m, []rec{r}); err != nil {
+		return 0, err
+	}
 	if !e.ruleOK(x, m, r) {
 		return 0, accessErr("Due to security restrictions, you are not allowed to create '%s' (%s) records.\n\n"+
 			"Note: this might be a multi-company issue. Switching company may help - in Odoo, not in code!\n\n"+

@@ -715,7 +715,11 @@ func (s *Sim) encodeRecords(rr *recordsResult, buf *[]byte, flush func(), sep st
 	}
 }
 
-func (s *Sim) writeXMLFault(w http.ResponseWriter, err error) {
+// writeXMLFault writes err as a fault: with an int faultCode (1 to 4) on
+// /xmlrpc/2/<service> (xmlrpc_handle_exception_int), with a string one on
+// the legacy /xmlrpc/<service> (xmlrpc_handle_exception_string); both in
+// odoo/addons/base/controllers/rpc.py.
+func (s *Sim) writeXMLFault(w http.ResponseWriter, err error, legacy bool) {
 	var pe *pyErr
 	if !errors.As(err, &pe) {
 		pe = newErr("Exception", 1, 500, "%s", err.Error())
@@ -725,17 +729,27 @@ func (s *Sim) writeXMLFault(w http.ResponseWriter, err error) {
 	buf := make([]byte, 0, 1024)
 	buf = append(buf, "<?xml version=\"1.0\"?>\n<methodResponse>\n<fault>\n<value><struct>\n"...)
 	buf = appendXMLMemberName(buf, "faultCode")
-	buf = appendXMLInt(buf, int64(pe.fault))
-	buf = append(buf, "</member>\n"...)
-	buf = appendXMLMemberName(buf, "faultString")
-	buf = appendXMLStr(buf, pe.faultString())
+	if legacy {
+		code, str := pe.legacyFault()
+		buf = appendXMLStr(buf, code)
+		buf = append(buf, "</member>\n"...)
+		buf = appendXMLMemberName(buf, "faultString")
+		buf = appendXMLStr(buf, str)
+	} else {
+		buf = appendXMLInt(buf, int64(pe.fault))
+		buf = append(buf, "</member>\n"...)
+		buf = appendXMLMemberName(buf, "faultString")
+		buf = appendXMLStr(buf, pe.faultString())
+	}
 	buf = append(buf, "</member>\n</struct></value>\n</fault>\n\n</methodResponse>\n"...)
 	_, _ = w.Write(buf)
 }
 
 // --- XML-RPC services ---------------------------------------------------------------
 
-func (s *Sim) serveXMLRPC(w http.ResponseWriter, r *http.Request, service string) {
+// serveXMLRPC serves /xmlrpc/2/<service> and, legacy, /xmlrpc/<service>:
+// the same services, with string fault codes on the legacy route.
+func (s *Sim) serveXMLRPC(w http.ResponseWriter, r *http.Request, service string, legacy bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
@@ -768,7 +782,7 @@ func (s *Sim) serveXMLRPC(w http.ResponseWriter, r *http.Request, service string
 			case "db":
 				result, err = s.dbService(method, params)
 			default:
-				err = newErr("KeyError", 1, 500, "%s", pyRepr(service))
+				err = keyErr(service)
 			}
 		}
 		if berr := s.busy(r.Context(), wk); berr != nil {
@@ -776,7 +790,7 @@ func (s *Sim) serveXMLRPC(w http.ResponseWriter, r *http.Request, service string
 			return
 		}
 		if err != nil {
-			s.writeXMLFault(w, err)
+			s.writeXMLFault(w, err, legacy)
 			return
 		}
 		if werr := s.writeXMLResult(w, result); werr == nil {
@@ -834,23 +848,46 @@ func (s *Sim) common(r *http.Request, method string, params []any) (any, error) 
 		}
 		return false, nil
 	}
-	return nil, newErr("KeyError", 1, 500, "%s", pyRepr("exp_"+method))
+	return nil, keyErr("exp_" + method)
 }
 
+// dbService is the db service as odoo/service/db.py dispatches it:
+// db_exist, list, list_lang and server_version need no password; every
+// other exp_ method takes the master password first and checks it
+// (check_super), and the simulator has none, so they are refused with
+// AccessDenied; an unknown method is a KeyError.
 func (s *Sim) dbService(method string, params []any) (any, error) {
 	switch method {
 	case "server_version":
+		if len(params) != 0 {
+			return nil, typeErr("exp_server_version() takes 0 positional arguments but %d were given", len(params))
+		}
 		return s.version, nil
 	case "list":
+		if len(params) > 1 {
+			return nil, typeErr("exp_list() takes from 0 to 1 positional arguments but %d were given", len(params))
+		}
 		return []any{s.dbName}, nil
+	case "list_lang":
+		return []any{[]any{"en_US", "English (US)"}}, nil
 	case "db_exist":
 		if len(params) != 1 {
 			return nil, typeErr("exp_db_exist() takes 1 positional argument but %d were given", len(params))
 		}
 		return params[0] == s.dbName, nil
 	}
-	return nil, newErr("KeyError", 1, 500, "%s", pyRepr("exp_"+method))
+	if dbMethods[method] {
+		return nil, accessDenied()
+	}
+	e := newErr("KeyError", 1, 500, "%s", pyRepr("Method not found: "+method))
+	e.args = []any{"Method not found: " + method}
+	return nil, e
 }
+
+// dbMethods are the db service's methods that take the master password.
+var dbMethods = map[string]bool{"create_database": true, "duplicate_database": true, "drop": true,
+	"dump": true, "restore": true, "rename": true, "change_admin_password": true,
+	"migrate_databases": true, "list_countries": true}
 
 // object is the object service: execute_kw and execute. The call's records
 // go to wk.
