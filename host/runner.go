@@ -419,7 +419,7 @@ func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) 
 	// threads, which need the state.
 	defer sb.env.Close()
 	L.Push(L.NewFunctionFromProto(s.proto))
-	err := L.PCall(0, 1, L.NewFunction(messageHandler))
+	err := L.PCall(0, 1, L.NewFunction(explainer(s.Path, s.src)))
 	if err != nil {
 		var ae *lua.ApiError
 		if errors.As(err, &ae) {

@@ -30,6 +30,7 @@ type Script struct {
 	// Timeout from the header (zero: none given).
 	Timeout time.Duration
 	proto   *lua.FunctionProto
+	src     string // for the hints of runtime errors (hints.go)
 }
 
 // SourceError is a script that cannot be compiled or whose header is wrong:
@@ -72,7 +73,7 @@ func CompileScript(name, path string, src []byte, knownKeys []string) (*Script, 
 	if err != nil {
 		return nil, err
 	}
-	return &Script{Name: name, Path: path, Header: hdr, Timeout: timeout, proto: proto}, nil
+	return &Script{Name: name, Path: path, Header: hdr, Timeout: timeout, proto: proto, src: string(src)}, nil
 }
 
 // compile checks the source limits, parses and compiles it.
@@ -90,7 +91,7 @@ func compile(chunk string, src []byte) (*lua.FunctionProto, error) {
 	}
 	chunkAST, err := parse.Parse(strings.NewReader(text), chunk)
 	if err != nil {
-		return nil, syntaxError(chunk, text, err)
+		return nil, explain(chunk, text, err)
 	}
 	// `..` becomes a call of the host's capped concatenation (concat.go).
 	chunkAST = rewriteConcat(chunkAST)

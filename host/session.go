@@ -105,7 +105,7 @@ func (s *Session) Eval(code string) (vals []lua.LValue, err error) {
 		L.SetTop(top)
 	}()
 	L.Push(L.NewFunctionFromProto(proto))
-	if perr := L.PCall(0, lua.MultRet, L.NewFunction(messageHandler)); perr != nil {
+	if perr := L.PCall(0, lua.MultRet, L.NewFunction(explainer(s.name, code))); perr != nil {
 		_ = s.env.Settle(false)
 		if s.ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: %w", ErrSessionClosed, context.Cause(s.ctx))

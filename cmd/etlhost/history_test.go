@@ -102,7 +102,7 @@ func TestHistoryRecordsEveryOutcome(t *testing.T) {
 		rows                any
 		err                 string
 	}{
-		{"failed", "broken", "failed", nil, "broken.lua:2: attempt to index"},
+		{"failed", "broken", "failed", nil, "broken.lua:2: x is nil (reading x.rows) (Lua said: attempt to index"},
 		{"failed", "loader", "ok", int64(412), ""},
 		{"failed", "slow", "timeout", nil, "timeout: the script ran longer than its 200ms limit"},
 		{"cancelled", "loader", "ok", int64(412), ""},

@@ -70,7 +70,7 @@ func TestReplStdin(t *testing.T) {
 	mustContain(t, "stderr", out.stderr,
 		"etlhost repl (dry run",
 		"repl:1: boom\n",
-		"repl:1: attempt to call a non-function object",
+		"repl:1: f is nil: no such function (Lua said: attempt to call a non-function object)",
 		"unknown command .nope",
 		"the last input was not finished; it was not run",
 	)
