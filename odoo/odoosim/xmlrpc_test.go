@@ -331,10 +331,7 @@ func TestEncodeNumbers(t *testing.T) {
 // codec Odoo's users have, to prove the wire format is what it expects.
 func TestPythonClient(t *testing.T) {
 	t.Parallel()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := python(t)
 	s := newFixtureServer(t, Options{})
 	script := `
 import json, sys, xmlrpc.client
