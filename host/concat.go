@@ -7,6 +7,7 @@ import (
 	"github.com/yuin/gopher-lua/ast"
 
 	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // Concatenation with a size cap.
@@ -22,6 +23,11 @@ import (
 // name can be written in Lua source, so no script refers to them by
 // accident; a script that calls require with that name only gets the same
 // function.
+//
+// The same rewrite is what makes `..` write numbers as Lua 5.1 does
+// (1234567.5 .. "" is "1234567.5", not gopher-lua's "1.2345675e+06"):
+// the host function turns number operands into text with
+// luaconv.FormatNumber, so gopher-lua stays unforked.
 
 // concatModule is the name a chunk asks require for; concatLocal the local
 // that holds the function. Neither is a Lua identifier or a usual module name.
@@ -165,9 +171,9 @@ func (r *concatRewriter) expr(e ast.Expr) ast.Expr {
 const concatSmall = 4096
 
 // luaConcat is `..` over its arguments, with Lua's semantics: strings and
-// numbers join (numbers as tostring writes them), other values go through
-// their __concat metamethod, pairs taken from the right. The size of each
-// run of strings is known before it is built.
+// numbers join (numbers as tostring writes them, see concatString), other
+// values go through their __concat metamethod, pairs taken from the right.
+// The size of each run of strings is known before it is built.
 func luaConcat(L *lua.LState) int {
 	n := L.GetTop()
 	if n == 0 {
@@ -203,11 +209,11 @@ func luaConcat(L *lua.LState) int {
 		parts = parts[:0]
 		total := int64(0)
 		for k := j; k <= i; k++ {
-			s := lua.LVAsString(L.Get(k))
+			s := concatString(L.Get(k))
 			parts = append(parts, s)
 			total += int64(len(s))
 		}
-		last := lua.LVAsString(rhs)
+		last := concatString(rhs)
 		parts = append(parts, last)
 		total += int64(len(last))
 		if total > MaxStringBytes {
@@ -228,6 +234,17 @@ func luaConcat(L *lua.LState) int {
 	}
 	L.Push(rhs)
 	return 1
+}
+
+// concatString is an operand of `..` as text: a number as Lua 5.1 writes
+// it ("%.14g": 1234567.5), not as gopher-lua's LNumber.String does
+// (1.2345675e+06). The compiled `..` never reaches gopher-lua's own
+// OP_CONCAT, so this is the only number-to-text step of a concatenation.
+func concatString(v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok {
+		return string(s)
+	}
+	return luaconv.NumberString(v.(lua.LNumber))
 }
 
 func canConcat(v lua.LValue) bool {

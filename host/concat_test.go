@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // TestConcatKeepsLuaSemantics: the compile-time rewrite of `..` into the
@@ -67,5 +70,52 @@ return {
 	vals, err := s.Eval("x .. 'b'")
 	if err != nil || len(vals) != 1 || vals[0].String() != "a1b" {
 		t.Fatalf("repl: %v %v", vals, err)
+	}
+}
+
+// BenchmarkConcat times `..` through the host's function (the compiled
+// rewrite, numbers written by luaconv.FormatNumber) against gopher-lua's
+// own OP_CONCAT on a bare state, the baseline, in the same run: strings
+// only, whole numbers (ids, counts) and fractional amounts, 100 loop turns
+// of one chain each per call. host/gopher-lua is the ratio.
+func BenchmarkConcat(b *testing.B) {
+	for _, c := range []struct{ name, body string }{
+		{"strings", `local s = "a" .. "bc" .. "def"`},
+		{"ints", `local s = "id=" .. i .. ";n=" .. (i * 7)`},
+		{"floats", `local s = "amount=" .. (i + 0.25) .. ";rate=" .. (i / 3)`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			src := "function f() for i = 1, 100 do " + c.body + " end end"
+			bare := lua.NewState()
+			defer bare.Close()
+			if err := bare.DoString(src); err != nil {
+				b.Fatal(err)
+			}
+			s, err := (&Runner{Modules: stdModules()}).NewSession(context.Background(), "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Eval(src); err != nil {
+				b.Fatal(err)
+			}
+			call := func(L *lua.LState) time.Duration {
+				start := time.Now()
+				if err := L.CallByParam(lua.P{Fn: L.GetGlobal("f"), Protect: true}); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			var base, host time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				base += call(bare)
+				host += call(s.L)
+			}
+			n := time.Duration(b.N)
+			b.ReportMetric(float64(base/n)/1000, "gopher-lua-us")
+			b.ReportMetric(float64(host/n)/1000, "host-us")
+			b.ReportMetric(float64(host)/float64(base), "host/gopher-lua")
+		})
 	}
 }

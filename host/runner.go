@@ -457,14 +457,14 @@ func messageHandler(L *lua.LState) int {
 		if mm := L.GetMetaField(x, "__tostring"); mm != lua.LNil {
 			msg = L.ToStringMeta(x).String()
 		} else if plain, err := luaconv.FromLua(x); err == nil {
-			msg = fmt.Sprintf("error object %v", plain)
+			msg = "error object " + luaconv.Sprint(plain)
 		} else {
 			msg = "error object (a table)"
 		}
 	case *lua.LNilType:
 		msg = "error called with nil"
 	default:
-		msg = L.ToStringMeta(v).String()
+		msg = toStringMeta(L, v).String() // a number as Lua writes it
 	}
 	var frames []string
 	where := ""

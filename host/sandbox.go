@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // Limits of one script's state.
@@ -112,14 +113,19 @@ func buildLibraries() *stdLib {
 	// Functions that copy their subject: the copy is counted before it is
 	// made, as every string the library builds.
 	for _, name := range []string{"upper", "lower", "reverse"} {
-		orig := strmod.RawGetString(name).(*lua.LFunction).GFunction
+		orig := stringArgs(1, strmod.RawGetString(name).(*lua.LFunction).GFunction)
 		what := "string." + name
 		set(strmod, name, func(L *lua.LState) int {
-			if n := int64(len(L.CheckString(1))); n >= concatSmall {
+			if n := int64(len(checkString(L, 1))); n >= concatSmall {
 				luabind.CheckBuild(L, what, n)
 			}
 			return orig(L)
 		})
+	}
+	// The others that read a string argument: a number there is written
+	// as Lua writes it (string.len(1e15) is 5).
+	for _, name := range []string{"len", "sub", "byte"} {
+		set(strmod, name, stringArgs(1, strmod.RawGetString(name).(*lua.LFunction).GFunction))
 	}
 	set(strmod, "rep", strRep)
 	set(strmod, "format", strFormat)
@@ -248,10 +254,14 @@ var idSeed = maphash.MakeSeed()
 // whole run, in every script (distinct objects collide with a chance of
 // about n²/2⁶⁵), a collected object's id may come back for a new one, as
 // addresses do in Lua, and the ids differ from run to run. It holds no
-// state, so printing many tables keeps none of them alive. print and
-// string.format's %s use it too.
+// state, so printing many tables keeps none of them alive. A number is
+// written as Lua 5.1 writes it (luaconv.FormatNumber: 1234567.5, never
+// 1.2345675e+06). print, string.format's %s and the message of an error
+// value use it too.
 func toStringMeta(L *lua.LState, v lua.LValue) lua.LValue {
-	switch v.(type) {
+	switch x := v.(type) {
+	case lua.LNumber:
+		return lua.LString(luaconv.NumberString(x)) // as Lua 5.1 writes it, not as fmt.Sprint does
 	case *lua.LTable, *lua.LFunction, *lua.LUserData, *lua.LState, lua.LChannel:
 	default:
 		return L.ToStringMeta(v)
@@ -348,7 +358,7 @@ func (sb *sandbox) limitCoroutines(L *lua.LState, co *lua.LTable) {
 // for long lists and not interruptible.
 func tableConcat(L *lua.LState) int {
 	t := L.CheckTable(1)
-	sep := L.OptString(2, "")
+	sep := optString(L, 2, "")
 	i := L.OptInt(3, 1)
 	j := L.OptInt(4, t.Len())
 	// Size the result first: it is refused before anything is built.
@@ -358,7 +368,7 @@ func tableConcat(L *lua.LState) int {
 		case lua.LString:
 			total += int64(len(s))
 		case lua.LNumber:
-			total += int64(len(s.String()))
+			total += int64(len(luaconv.NumberString(s)))
 		default:
 			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
 		}
@@ -379,7 +389,7 @@ func tableConcat(L *lua.LState) int {
 		case lua.LString:
 			b.WriteString(string(s))
 		case lua.LNumber:
-			b.WriteString(s.String())
+			b.WriteString(luaconv.NumberString(s))
 		}
 		if k < j {
 			b.WriteString(sep)

@@ -11,6 +11,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // ErrIncomplete is returned by Session.Eval for code that ends inside a
@@ -127,10 +128,14 @@ func (s *Session) Eval(code string) (vals []lua.LValue, err error) {
 
 // Tostring is tostring(v) for a value Eval returned: what its __tostring
 // metamethod gives, with custom true, when it has one (an error in the
-// metamethod is shown in the string); v.String() otherwise. A REPL uses it
-// to show values of modules (connections, error tables) as they describe
-// themselves.
+// metamethod is shown in the string); v.String() otherwise, but for a
+// number, written as Lua 5.1 writes it (luaconv.FormatNumber: 1234567.5).
+// A REPL uses it to show values of modules (connections, error tables) as
+// they describe themselves.
 func (s *Session) Tostring(v lua.LValue) (str string, custom bool) {
+	if n, ok := v.(lua.LNumber); ok {
+		return luaconv.NumberString(n), false
+	}
 	mm := s.L.GetMetaField(v, "__tostring")
 	if mm == lua.LNil || s.closed {
 		return v.String(), false

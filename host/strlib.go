@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -11,6 +12,7 @@ import (
 	"github.com/yuin/gopher-lua/pm"
 
 	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // Caps on what one string function call may build. gopher-lua's own
@@ -41,10 +43,57 @@ func installPatternFuncs(L *lua.LState, strmod *lua.LTable, ctx context.Context)
 	strmod.RawSetString("gfind", gm)
 }
 
+// Numbers where the string library wants a string.
+//
+// gopher-lua's L.CheckString turns a number into text with LNumber.String
+// (fmt.Sprint: 1.2345675e+06); Lua 5.1 writes it with "%.14g" (1234567.5).
+// etlhost's own string functions read their string arguments with
+// checkString and optString, and the functions kept from gopher-lua get
+// their number arguments converted first (stringArgs), so that
+// string.len(1e15) is 5, as #tostring(1e15) is.
+
+// checkString is L.CheckString with numbers written as Lua writes them.
+func checkString(L *lua.LState, n int) string {
+	if s, ok := luaconv.ToString(L.Get(n)); ok {
+		return s
+	}
+	return L.CheckString(n) // raises the argument error
+}
+
+// optString is checkString with a default for nil or no value (Lua's
+// luaL_optstring, which takes numbers too).
+func optString(L *lua.LState, n int, d string) string {
+	if L.Get(n) == lua.LNil {
+		return d
+	}
+	return checkString(L, n)
+}
+
+// stringArgs wraps a gopher-lua string function whose string arguments are
+// the first n: a number there is replaced by its text before the function
+// reads it.
+func stringArgs(n int, fn lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		for i := 1; i <= n && i <= L.GetTop(); i++ {
+			if num, ok := L.Get(i).(lua.LNumber); ok {
+				L.Replace(i, lua.LString(luaconv.NumberString(num)))
+			}
+		}
+		return fn(L)
+	}
+}
+
+// valueString is the text of a string or number (a capture, a
+// replacement): LVAsString with numbers written as Lua writes them.
+func valueString(v lua.LValue) string {
+	s, _ := luaconv.ToString(v)
+	return s
+}
+
 func strRep(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	n := L.CheckInt(2)
-	sep := L.OptString(3, "")
+	sep := optString(L, 3, "")
 	if n <= 0 {
 		L.Push(lua.LString(""))
 		return 1
@@ -75,7 +124,7 @@ func strRep(L *lua.LState) int {
 // widths and precisions of at most two digits. Go's own verbs (%v %T %p)
 // would print host types and pointers.
 func strFormat(L *lua.LState) int {
-	f := L.CheckString(1)
+	f := checkString(L, 1)
 	var b strings.Builder
 	arg := 2
 	for i := 0; i < len(f); i++ {
@@ -133,7 +182,7 @@ func strFormat(L *lua.LState) int {
 		case 'o', 'x', 'X':
 			b.WriteString(fmt.Sprintf(spec+string(verb), int64(L.CheckNumber(arg))))
 		case 'e', 'E', 'f', 'g', 'G':
-			b.WriteString(fmt.Sprintf(spec+string(verb), float64(L.CheckNumber(arg))))
+			b.WriteString(formatFloat(spec, verb, float64(L.CheckNumber(arg))))
 		case 'a', 'A':
 			s := strconv.FormatFloat(float64(L.CheckNumber(arg)), 'x', -1, 64)
 			if verb == 'A' {
@@ -141,7 +190,7 @@ func strFormat(L *lua.LState) int {
 			}
 			b.WriteString(s)
 		case 'q':
-			q := L.CheckString(arg)
+			q := checkString(L, arg)
 			if int64(b.Len())+2*int64(len(q))+2 > MaxStringBytes {
 				L.RaiseError("string.format: result over the limit of %d bytes for one string (memory limit)", MaxStringBytes)
 			}
@@ -165,6 +214,41 @@ func strFormat(L *lua.LState) int {
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
+}
+
+// formatFloat is C's printf of f with the conversion spec+verb (%e %E %f
+// %g %G with their flags, width and precision), where Go's fmt differs:
+// %g with no precision is %.6g in C (Go writes the shortest exact form),
+// and infinities and NaN are inf, -inf and nan (INF, NAN for %E and %G),
+// padded with spaces, never zeros (Go writes +Inf and NaN).
+func formatFloat(spec string, verb byte, f float64) string {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		s := "inf"
+		if math.IsNaN(f) {
+			s = "nan"
+		}
+		flags := strings.TrimLeft(spec[1:], "-+ #0")
+		width, _, _ := strings.Cut(flags, ".")
+		switch {
+		case f < 0:
+			s = "-" + s
+		case strings.Contains(spec, "+"):
+			s = "+" + s
+		case strings.Contains(spec, " "):
+			s = " " + s
+		}
+		if verb == 'E' || verb == 'G' {
+			s = strings.ToUpper(s)
+		}
+		if strings.Contains(spec, "-") {
+			return fmt.Sprintf("%-"+width+"s", s)
+		}
+		return fmt.Sprintf("%"+width+"s", s)
+	}
+	if (verb == 'g' || verb == 'G') && !strings.Contains(spec, ".") {
+		spec += ".6"
+	}
+	return fmt.Sprintf(spec+string(verb), f)
 }
 
 // luaQuote quotes like Lua's %q: a string Lua reads back to the same bytes.
@@ -284,8 +368,8 @@ func pushCaptures(L *lua.LState, s string, md *pm.MatchData, wholeIfNone bool) i
 }
 
 func (p patternFuncs) find(L *lua.LState) int {
-	s := L.CheckString(1)
-	pat := L.CheckString(2)
+	s := checkString(L, 1)
+	pat := checkString(L, 2)
 	init := startIndex(s, L.OptInt(3, 1))
 	if init > len(s) && len(s) > 0 {
 		L.Push(lua.LNil)
@@ -313,8 +397,8 @@ func (p patternFuncs) find(L *lua.LState) int {
 }
 
 func (p patternFuncs) match(L *lua.LState) int {
-	s := L.CheckString(1)
-	pat := L.CheckString(2)
+	s := checkString(L, 1)
+	pat := checkString(L, 2)
 	init := startIndex(s, L.OptInt(3, 1))
 	mds := p.run(L, pat, s, init, 1)
 	if len(mds) == 0 {
@@ -326,8 +410,8 @@ func (p patternFuncs) match(L *lua.LState) int {
 
 // gmatch finds matches a batch at a time, as the loop asks for them.
 func (p patternFuncs) gmatch(L *lua.LState) int {
-	s := L.CheckString(1)
-	pat := L.CheckString(2)
+	s := checkString(L, 1)
+	pat := checkString(L, 2)
 	anchored := strings.HasPrefix(pat, "^")
 	var mds []*pm.MatchData
 	i, next, done := 0, 0, false
@@ -353,8 +437,8 @@ func (p patternFuncs) gmatch(L *lua.LState) int {
 }
 
 func (p patternFuncs) gsub(L *lua.LState) int {
-	s := L.CheckString(1)
-	pat := L.CheckString(2)
+	s := checkString(L, 1)
+	pat := checkString(L, 2)
 	L.CheckTypes(3, lua.LTString, lua.LTNumber, lua.LTTable, lua.LTFunction)
 	repl := L.Get(3)
 	limit := L.OptInt(4, -1)
@@ -414,7 +498,7 @@ func (p patternFuncs) gsubOne(L *lua.LState, s string, md *pm.MatchData, repl lu
 	var out lua.LValue
 	switch r := repl.(type) {
 	case lua.LString, lua.LNumber:
-		rs := r.String()
+		rs := valueString(r)
 		if strings.IndexByte(rs, '%') < 0 {
 			out = r
 			break
@@ -434,7 +518,7 @@ func (p patternFuncs) gsubOne(L *lua.LState, s string, md *pm.MatchData, repl lu
 			case d == '0':
 				size += len(whole)
 			case d >= '1' && d <= '9':
-				size += len(capture(2 * int(d-'0')).String())
+				size += len(valueString(capture(2 * int(d-'0'))))
 			default:
 				size++
 			}
@@ -454,7 +538,7 @@ func (p patternFuncs) gsubOne(L *lua.LState, s string, md *pm.MatchData, repl lu
 			case d == '0':
 				rb.WriteString(whole)
 			case d >= '1' && d <= '9':
-				rb.WriteString(capture(2 * int(d-'0')).String())
+				rb.WriteString(valueString(capture(2 * int(d-'0'))))
 			default:
 				rb.WriteByte(d)
 			}
@@ -489,7 +573,7 @@ func (p patternFuncs) gsubOne(L *lua.LState, s string, md *pm.MatchData, repl lu
 		tooLong(len(whole))
 		b.WriteString(whole)
 	case lua.LString, lua.LNumber:
-		str := o.String()
+		str := valueString(o)
 		tooLong(len(str))
 		b.WriteString(str)
 	default:

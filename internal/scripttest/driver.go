@@ -259,7 +259,7 @@ var tMethods = map[string]func(L *lua.LState, t *luaT) int{
 			if ae.Object == stopTest {
 				L.Error(stopTest, 0)
 			}
-			msg = L.ToStringMeta(ae.Object).String()
+			msg = luaconv.Tostring(L, ae.Object)
 		}
 		if !strings.Contains(msg, want) {
 			t.add(fmt.Sprintf("%sexpected an error containing %q, got %q", pos, want, msg), StatusFail)
@@ -320,7 +320,7 @@ func where(L *lua.LState) string {
 func joinArgs(L *lua.LState, n int) string {
 	var parts []string
 	for i := n; i <= L.GetTop(); i++ {
-		parts = append(parts, L.ToStringMeta(L.Get(i)).String())
+		parts = append(parts, luaconv.Tostring(L, L.Get(i)))
 	}
 	return strings.Join(parts, " ")
 }
@@ -350,6 +350,9 @@ func showValue(v lua.LValue) string {
 			return text.Truncate(string(b), 300)
 		}
 	}
+	if n, ok := v.(lua.LNumber); ok {
+		return luaconv.NumberString(n) // inf, nan: no JSON form
+	}
 	return v.String()
 }
 
@@ -361,7 +364,7 @@ func testMessageHandler(L *lua.LState) int {
 		L.Push(v)
 		return 1
 	}
-	msg := L.ToStringMeta(v).String()
+	msg := luaconv.Tostring(L, v)
 	var frames []string
 	for level := 1; level < 12; level++ {
 		dbg, ok := L.GetStack(level)

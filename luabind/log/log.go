@@ -6,7 +6,9 @@
 //	log.progress(500, 2000)              -- done, total: drives progress displays
 //
 // Messages are converted with tostring; fields must be plain values
-// (strings, numbers, booleans, tables of those).
+// (strings, numbers, booleans, tables of those). Numbers keep their type in
+// the fields (the JSON report writes them as numbers); views write them as
+// Lua does (1234567.5, 20000000.01), never in Go's exponent form.
 package log
 
 import (
@@ -29,7 +31,7 @@ func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 	for _, lvl := range []luabind.Level{luabind.LevelDebug, luabind.LevelInfo, luabind.LevelWarn, luabind.LevelError} {
 		lvl := lvl
 		t.RawSetString(string(lvl), L.NewFunction(func(L *lua.LState) int {
-			msg := luabind.CutLine(L.ToStringMeta(L.CheckAny(1)).String())
+			msg := luabind.CutLine(luaconv.Tostring(L, L.CheckAny(1))) // 1234567.5, not 1.2345675e+06
 			// The line is kept for the report, which writes every
 			// occurrence of a string: it counts against the script.
 			size := int64(len(msg))

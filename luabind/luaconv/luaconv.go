@@ -4,7 +4,8 @@
 //
 //   - nil <-> nil; booleans; strings (Lua strings are bytes, so []byte too);
 //   - numbers: Lua has one number type (float64). FromLua returns int64 for a
-//     whole number within ±2^53 and float64 otherwise;
+//     whole number within ±2^53 and float64 otherwise; a number written as text
+//     (a table key, a log line) is written as Lua 5.1 writes it (FormatNumber);
 //   - a table whose keys are exactly 1..n is an array ([]any); any other table
 //     is an object (map[string]any, keys must be strings or numbers); the empty
 //     table is an empty object;
@@ -18,7 +19,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -178,7 +178,7 @@ func (c *converter) from(v lua.LValue, path string, depth int) (any, error) {
 	case lua.LNumber:
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, &Error{Path: path, Reason: fmt.Sprintf("number %v has no JSON form", f)}
+			return nil, &Error{Path: path, Reason: "number " + FormatNumber(f) + " has no JSON form"}
 		}
 		return Number(x), nil
 	case *lua.LTable:
@@ -212,7 +212,7 @@ func (c *converter) from(v lua.LValue, path string, depth int) (any, error) {
 			case lua.LString:
 				key = string(kk)
 			case lua.LNumber:
-				key = strconv.FormatFloat(float64(kk), 'f', -1, 64)
+				key = FormatNumber(float64(kk)) // as tostring writes it
 			default:
 				ferr = &Error{Path: path, Reason: fmt.Sprintf("table key of type %s cannot be converted", k.Type())}
 				return

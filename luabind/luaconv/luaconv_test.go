@@ -51,8 +51,8 @@ func TestFromLuaErrors(t *testing.T) {
 	}{
 		{"function", `return {rows = {1, print}}`, "rows[2]: a function cannot be converted"},
 		{"cycle", `local t = {} t.self = t return t`, "self: table contains itself"},
-		{"nan", `return {x = 0/0}`, "x: number NaN has no JSON form"},
-		{"inf", `return {1/0}`, "[1]: number +Inf has no JSON form"},
+		{"nan", `return {x = 0/0}`, "x: number nan has no JSON form"},
+		{"inf", `return {1/0}`, "[1]: number inf has no JSON form"},
 		{"bad key", `return {[true] = 1}`, "table key of type boolean"},
 		{"deep", `local t = {} local c = t for i = 1, 200 do c.n = {} c = c.n end return t`, "nested deeper than 100"},
 	}

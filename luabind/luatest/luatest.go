@@ -69,7 +69,7 @@ func (l *Logs) Emit(ev event.Event) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			line += fmt.Sprintf(" %s=%v", k, fields[k])
+			line += " " + k + "=" + luaconv.Sprint(fields[k]) // numbers as the views write them
 		}
 	}
 	l.Lines = append(l.Lines, line)

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // Values shows vals separated by tabs, or one per line when one of them
@@ -63,8 +65,10 @@ func (p *printer) value(v lua.LValue, indent string, depth int) string {
 	switch x := v.(type) {
 	case *lua.LNilType:
 		return "nil"
-	case lua.LBool, lua.LNumber:
+	case lua.LBool:
 		return x.String()
+	case lua.LNumber:
+		return luaconv.NumberString(x) // as Lua writes it: 1234567.5, not 1.2345675e+06
 	case lua.LString:
 		return quoteLua(string(x))
 	case *lua.LFunction:
@@ -207,7 +211,9 @@ func keyString(k lua.LValue) string {
 	switch x := k.(type) {
 	case lua.LString:
 		return "[" + quoteLua(string(x)) + "]"
-	case lua.LNumber, lua.LBool:
+	case lua.LNumber:
+		return "[" + luaconv.NumberString(x) + "]"
+	case lua.LBool:
 		return "[" + x.String() + "]"
 	default:
 		return "[<" + k.Type().String() + ">]"

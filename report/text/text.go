@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/etlhost/etlhost/host"
+	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // Statuses are the statuses a script can end with, in the order the
@@ -197,7 +198,8 @@ func Duration(d time.Duration) string {
 }
 
 // Fields shows a log line's fields as " k=v" pairs, keys sorted, escaped
-// (see Escape).
+// (see Escape); numbers as Lua writes them (amount=1234567.5, see
+// luaconv.Sprint).
 func Fields(f map[string]any) string {
 	if len(f) == 0 {
 		return ""
@@ -209,13 +211,14 @@ func Fields(f map[string]any) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%v", k, f[k])
+		fmt.Fprintf(&b, " %s=%s", k, luaconv.Sprint(f[k]))
 	}
 	return Escape(b.String())
 }
 
 // value shows a script's returned table as k=v pairs of its scalar fields
-// ({rows = 120} -> rows=120; a nested table shows as k=…).
+// ({rows = 120} -> rows=120; a nested table shows as k=…), numbers as Lua
+// writes them ({amount = 1234567.5} -> amount=1234567.5).
 func value(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -232,12 +235,12 @@ func value(v any) string {
 			case map[string]any, []any:
 				parts = append(parts, k+"=…")
 			default:
-				parts = append(parts, fmt.Sprintf("%s=%v", k, e))
+				parts = append(parts, k+"="+luaconv.Sprint(e))
 			}
 		}
 		return strings.Join(parts, " ")
 	default:
-		return fmt.Sprint(x)
+		return luaconv.Sprint(x)
 	}
 }
 
