@@ -258,7 +258,7 @@ func checkScenario(c stepChecker, d *Data) {
 	for _, g := range byPartner {
 		groups = append(groups, g)
 	}
-	name := func(id int64) string { return (&db{partners: nil}).displayNameOf(partners, id) }
+	name := func(id int64) string { return partnerName(partners, id) }
 	sort.Slice(groups, func(i, j int) bool {
 		if (groups[i].id == 0) != (groups[j].id == 0) {
 			return groups[j].id == 0 // NULLS LAST
@@ -319,18 +319,18 @@ func checkScenario(c stepChecker, d *Data) {
 	}
 }
 
-// displayNameOf is a partner's complete_name from the data set.
-func (x *db) displayNameOf(partners map[int64]Partner, id int64) string {
+// partnerName is a partner's complete_name from the data set.
+func partnerName(partners map[int64]Partner, id int64) string {
 	p, ok := partners[id]
 	if !ok {
 		return ""
 	}
 	if p.ParentID != 0 && !p.IsCompany {
 		if p.Name == "" {
-			return x.displayNameOf(partners, p.ParentID) + ", " + map[string]string{"invoice": "Invoice Address",
+			return partnerName(partners, p.ParentID) + ", " + map[string]string{"invoice": "Invoice Address",
 				"delivery": "Delivery Address", "other": "Other Address"}[p.Type]
 		}
-		return x.displayNameOf(partners, p.ParentID) + ", " + p.Name
+		return partnerName(partners, p.ParentID) + ", " + p.Name
 	}
 	return p.Name
 }

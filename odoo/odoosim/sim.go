@@ -30,9 +30,12 @@ type Options struct {
 	DB string
 	// Users who may log in (default: DefaultUsers()).
 	Users []User
-	// Version is the server_version reported (default "17.0"). From "19.0"
-	// on, JSON-2 (/json/2/<model>/<method>) is served besides XML-RPC, and
-	// method signatures follow Odoo 18+ (name_search takes domain).
+	// Version is the server_version reported (default "17.0"); what is
+	// served follows it where Odoo changed: from "18.0", GET /web/version,
+	// "/" redirecting to /odoo and Odoo 18's method signatures
+	// (name_search takes domain); from "19.0", JSON-2
+	// (/json/2/<model>/<method>) and the /doc-bearer model documents, and
+	// ir.model's abstract field.
 	Version string
 	// Latency is added to every call (see also Sim.SetLatency), once its
 	// request is read and before it waits for a worker: it models the
@@ -286,10 +289,11 @@ func (s *Sim) hang(ctx context.Context) error {
 // maxBody caps request bodies.
 const maxBody = 64 << 20
 
-// ServeHTTP serves XML-RPC (/xmlrpc/2/common, /xmlrpc/2/object,
-// /xmlrpc/2/db) and, from version 19, JSON-2 (/json/2/<model>/<method>),
-// and the simulator's own GET /sim/stats and POST /sim/stats/reset (see
-// Stats).
+// ServeHTTP serves XML-RPC (/xmlrpc/2/<service> and the legacy
+// /xmlrpc/<service>), JSON-RPC (/jsonrpc and the web routes of jsonrpc.go),
+// from version 19 JSON-2 (/json/2/<model>/<method>) and the model
+// documents (docapi.go), and the simulator's own GET /sim/stats and POST
+// /sim/stats/reset (see Stats). The package doc lists what each serves.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == statsPath || r.URL.Path == statsResetPath {
 		s.serveStats(w, r)

@@ -18,10 +18,12 @@ import (
 // JSON.
 type Stats struct {
 	// Calls is the number of calls served: common (version, authenticate,
-	// login...), db, object (execute_kw, execute) and JSON-2 calls, the
-	// ones a knob failed or reset included. Requests that are no call (an
-	// unknown path, a GET on /xmlrpc/2/, a JSON-2 path without a model and
-	// a method) are not counted.
+	// login...), db, object (execute_kw, execute) calls on every route
+	// (XML-RPC, legacy XML-RPC, /jsonrpc), the web routes (version_info,
+	// session, call_kw), JSON-2 calls and the model documents, the ones a
+	// knob failed or reset included. Requests that are no call (an unknown
+	// path, a GET on /xmlrpc/2/, a JSON-2 path without a model and a
+	// method, the web pages "/", /web and /web/login) are not counted.
 	Calls int64 `json:"calls"`
 	// Examined is the number of records searches tested against a domain:
 	// those of the id range a search scans (narrowed by the domain's id
@@ -32,7 +34,8 @@ type Stats struct {
 	// A read of ids examines none.
 	Examined int64 `json:"examined"`
 	// Read is the number of records whose values were returned: the rows of
-	// read, search_read and name_search. A search returning ids reads none,
+	// read, search_read and name_search, and the groups of read_group
+	// (whose records are examined). A search returning ids reads none,
 	// nor does search_count, and the display names of many2one values are
 	// not records read.
 	Read int64 `json:"read"`
@@ -46,8 +49,11 @@ type Stats struct {
 	// method. Calls without a model (common and db calls, an object call
 	// that names none) have model "" and their method name
 	// ("authenticate", "execute_kw"); a body that does not decode has no
-	// method either, and GET /web/version is method "/web/version". Never
-	// nil, so that the JSON has a list.
+	// method either. A call_kw is counted under its model and method; the
+	// other web routes have model "" and their path as method
+	// ("/web/session/authenticate", "/web/version"), and the model
+	// documents their model and "/doc-bearer" or "/doc". Never nil, so that
+	// the JSON has a list.
 	ByCall []CallStats `json:"by_call"`
 }
 
