@@ -122,6 +122,37 @@ var defaultFrames = []string{
 		"    result = _call_kw_model(method, model, args, kwargs)\n",
 }
 
+// The first frames of a traceback on the other routes (rpc.py's xmlrpc_1
+// and jsonrpc, dataset.py's call_kw), in place of defaultFrames' first two
+// (or, for call_kw, of all but the last, api.call_kw).
+var (
+	legacyFrames = []string{
+		`  File "` + odooPath + `/addons/base/controllers/rpc.py", line 155, in xmlrpc_1` + "\n" +
+			"    response = self._xmlrpc(service)\n",
+		defaultFrames[1],
+	}
+	jsonrpcFrames = []string{
+		`  File "` + odooPath + `/addons/base/controllers/rpc.py", line 171, in jsonrpc` + "\n" +
+			"    return dispatch_rpc(service, method, args)\n",
+	}
+	callKwFrames = []string{
+		`  File "` + odooPath + `/addons/web/controllers/dataset.py", line 42, in call_kw` + "\n" +
+			"    return self._call_kw(model, method, args, kwargs)\n",
+		`  File "` + odooPath + `/addons/web/controllers/dataset.py", line 33, in _call_kw` + "\n" +
+			"    return call_kw(request.env[model], method, args, kwargs)\n",
+	}
+)
+
+// onRoute gives e the traceback of the route it was raised on: head
+// replaces defaultFrames' first skip frames. An error with frames of its
+// own keeps them.
+func (e *pyErr) onRoute(head []string, skip int) *pyErr {
+	if len(e.frames) == 0 {
+		e.frames = append(append([]string{}, head...), defaultFrames[skip:]...)
+	}
+	return e
+}
+
 func newErr(class string, fault, status int, format string, args ...any) *pyErr {
 	msg := format
 	if len(args) > 0 {

@@ -149,7 +149,7 @@ func (s *Sim) serveJSONRPC(w http.ResponseWriter, r *http.Request, route string)
 			params = p
 		case nil:
 		default:
-			s.writeJSONRPC(w, id, nil, typeErr("'%s' object is not a mapping", pyTypeName(p)))
+			s.writeJSONRPC(w, route, id, nil, typeErr("'%s' object is not a mapping", pyTypeName(p)))
 			return
 		}
 		// The dispatcher takes the context out of the params.
@@ -164,7 +164,7 @@ func (s *Sim) serveJSONRPC(w http.ResponseWriter, r *http.Request, route string)
 			s.abandon(w, berr)
 			return
 		}
-		if werr := s.writeJSONRPC(w, id, result, err); werr == nil {
+		if werr := s.writeJSONRPC(w, route, id, result, err); werr == nil {
 			s.log(slogDebug, "json-rpc call", "route", route, "model", wk.model, "method", wk.method,
 				"duration", time.Since(start))
 		}
@@ -408,7 +408,7 @@ func (s *Sim) sessionInfo(u *User) omap {
 // None, as JsonRPCDispatcher._response does) or the error, which
 // handle_error codes 100 for an expired session and 200 otherwise, with
 // serialize_exception's data.
-func (s *Sim) writeJSONRPC(w http.ResponseWriter, id any, result any, err error) error {
+func (s *Sim) writeJSONRPC(w http.ResponseWriter, route string, id any, result any, err error) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	e := &xmlEnc{s: s, w: w, buf: make([]byte, 0, chunkSize+4096)}
 	e.buf = append(e.buf, `{"jsonrpc": "2.0", "id": `...)
@@ -419,6 +419,12 @@ func (s *Sim) writeJSONRPC(w http.ResponseWriter, id any, result any, err error)
 			pe = newErr("Exception", 1, 500, "%s", err.Error())
 		}
 		s.log(levelFor(pe), "json-rpc error", "error", pe.Error())
+		switch {
+		case route == "/jsonrpc":
+			pe.onRoute(jsonrpcFrames, 2)
+		case route == "/web/dataset/call_kw" || strings.HasPrefix(route, callKwPrefix):
+			pe.onRoute(callKwFrames, len(defaultFrames)-1)
+		}
 		code, message := int64(200), "Odoo Server Error"
 		switch {
 		case pe.class == "odoo.http.SessionExpiredException":

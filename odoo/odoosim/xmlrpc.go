@@ -730,7 +730,7 @@ func (s *Sim) writeXMLFault(w http.ResponseWriter, err error, legacy bool) {
 	buf = append(buf, "<?xml version=\"1.0\"?>\n<methodResponse>\n<fault>\n<value><struct>\n"...)
 	buf = appendXMLMemberName(buf, "faultCode")
 	if legacy {
-		code, str := pe.legacyFault()
+		code, str := pe.onRoute(legacyFrames, 2).legacyFault()
 		buf = appendXMLStr(buf, code)
 		buf = append(buf, "</member>\n"...)
 		buf = appendXMLMemberName(buf, "faultString")

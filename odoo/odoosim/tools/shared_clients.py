@@ -96,7 +96,8 @@ def try_erppeek():
 
 def try_odooly():
     import odooly
-    runs = [(url17, dict(password=PASSWORD)), (url19, dict(password=PASSWORD)), (url19, dict(api_key=API_KEY))]
+    runs = [(url17, dict(password=PASSWORD)), (url17 + "/jsonrpc", dict(password=PASSWORD)),
+            (url19, dict(password=PASSWORD)), (url19, dict(api_key=API_KEY))]
     if odooly.__version__.startswith("2.5"):
         runs = [(url17 + "/xmlrpc", dict(password=PASSWORD)), (url17 + "/jsonrpc", dict(password=PASSWORD)),
                 (url17, dict(password=PASSWORD))]
