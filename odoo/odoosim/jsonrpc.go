@@ -294,12 +294,9 @@ func (c *jsonrpcCall) dispatch() (result any, err error, answered bool) {
 		} else if a["kwargs"] != nil {
 			return nil, typeErr("call_kw() argument after ** must be a mapping, not %s", pyTypeName(a["kwargs"])), false
 		}
-		if isPrivate(method) {
-			// check_method_name, before the model is looked up.
-			return nil, accessErr("Private methods (such as %s) cannot be called remotely.", method), false
-		}
-		if s.db.models[model] == nil {
-			// request.env[model] raises KeyError for an unknown model.
+		if !isPrivate(method) && s.db.models[model] == nil {
+			// check_method_name first (invoke refuses private methods),
+			// then request.env[model], a KeyError for an unknown model.
 			return nil, keyErr(model), false
 		}
 		result, err = s.invoke(c.wk, u, model, method, args, kwargs, false, nil)

@@ -378,3 +378,50 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestKnobsOnJSONRPC(t *testing.T) {
+	t.Parallel()
+	s := newFixtureServer(t, Options{})
+	s.Sim().FailEvery(1)
+	post := func(path string, params any) int {
+		body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "params": params, "id": 1})
+		resp, err := http.Post(s.URL+path, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Object calls fail on every route; the common service does not.
+	if st := post("/jsonrpc", map[string]any{"service": "object", "method": "execute_kw",
+		"args": []any{"demo", 2, "admin", "res.partner", "search", []any{D()}}}); st != 500 {
+		t.Errorf("/jsonrpc object call with FailEvery(1): HTTP %d, want 500", st)
+	}
+	if st := post("/jsonrpc", map[string]any{"service": "common", "method": "version", "args": []any{}}); st != 200 {
+		t.Errorf("/jsonrpc common call with FailEvery(1): HTTP %d, want 200", st)
+	}
+	if st := post("/web/dataset/call_kw", map[string]any{"model": "res.partner", "method": "search", "args": []any{D()},
+		"kwargs": map[string]any{}}); st != 200 {
+		// No session: refused before the knob, as Odoo checks auth='user' first.
+		t.Errorf("call_kw without a session: HTTP %d, want 200 (an error answer)", st)
+	}
+	web := &http.Client{Jar: newJar(t)}
+	jsonrpcPost(t, web, s.URL+"/web/session/authenticate", map[string]any{"db": "demo", "login": "admin", "password": "admin"})
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "params": map[string]any{"model": "res.partner",
+		"method": "search", "args": []any{D()}, "kwargs": map[string]any{}}})
+	resp, err := web.Post(s.URL+"/web/dataset/call_kw/res.partner/search", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("call_kw with a session and FailEvery(1): HTTP %d, want 500", resp.StatusCode)
+	}
+	if n := s.Sim().Calls(); n != 2 {
+		t.Errorf("Calls() = %d, want 2 (the object call and call_kw)", n)
+	}
+	st := s.Sim().Stats()
+	if st.Calls != 5 {
+		t.Errorf("Stats().Calls = %d, want 5: %+v", st.Calls, st.ByCall)
+	}
+}

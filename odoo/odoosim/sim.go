@@ -205,8 +205,8 @@ func NewHandler(opts Options) *Sim {
 // SetLatency sets the delay added to every call.
 func (s *Sim) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
-// FailEvery makes every nth object call (execute_kw, execute, JSON-2) fail
-// with an HTTP 500 page; 0 turns it off.
+// FailEvery makes every nth object call (execute_kw and execute on any
+// route, call_kw, JSON-2) fail with an HTTP 500 page; 0 turns it off.
 func (s *Sim) FailEvery(n int) { s.failEvery.Store(int64(max(n, 0))) }
 
 // ResetEvery makes every nth object call end with the TCP connection reset
