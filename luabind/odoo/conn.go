@@ -791,6 +791,10 @@ func (c *conn) nameSearch(L *lua.LState) int {
 		raisef(L, "odoo: name_search %s: expected a list, got %T", model, v)
 	}
 	out := L.CreateTable(len(l), 0)
+	var meta *lua.LTable
+	if len(l) > 0 {
+		meta = rowMeta(L, c.st, model, []string{"id", "name"}, nil)
+	}
 	for i, e := range l {
 		p, ok := e.([]any)
 		if !ok || len(p) != 2 {
@@ -799,6 +803,7 @@ func (c *conn) nameSearch(L *lua.LState) int {
 		r := L.CreateTable(0, 2)
 		r.RawSetString("id", valueToLua(L, kindUnknown, p[0]))
 		r.RawSetString("name", valueToLua(L, kindUnknown, p[1]))
+		r.Metatable = meta
 		out.RawSetInt(i+1, r)
 	}
 	L.Push(out)

@@ -93,6 +93,11 @@ type converter struct {
 	fields []string
 	mf     *modelFields
 	cols   []column
+	// meta is the metatable of the rows (see rowMeta), made with the
+	// first page; without fields, metaOf is the records' fields it was
+	// made for, a page with others gets its own.
+	meta   *lua.LTable
+	metaOf []string
 }
 
 func (c *conn) converter(model string, fields []string) *converter {
@@ -111,6 +116,7 @@ func (cv *converter) use(mf *modelFields) {
 type page struct {
 	recs *odoo.Records
 	pos  []int
+	meta *lua.LTable
 }
 
 // prepare loads the field types when the records need them, and maps the
@@ -125,8 +131,41 @@ func (cv *converter) prepare(L *lua.LState, recs *odoo.Records) page {
 		for i := range cv.cols {
 			p.pos[i] = recs.Column(cv.cols[i].name)
 		}
+		if cv.meta == nil {
+			cv.meta = cv.rowMeta(L, cv.fields)
+		}
+	} else if cv.meta == nil || !equalNames(cv.metaOf, recs.Fields) {
+		cv.metaOf = append([]string(nil), recs.Fields...)
+		cv.meta = cv.rowMeta(L, cv.metaOf)
 	}
+	p.meta = cv.meta
 	return p
+}
+
+// rowMeta is the metatable of rows read with fields read.
+func (cv *converter) rowMeta(L *lua.LState, read []string) *lua.LTable {
+	var st *state
+	if cv.c != nil {
+		st = cv.c.st
+	}
+	return rowMeta(L, st, cv.model, read, func() *modelFields {
+		if cv.mf == nil && cv.c != nil {
+			return cv.c.st.m.cachedFields(cv.c.name, cv.model)
+		}
+		return cv.mf
+	})
+}
+
+func equalNames(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // holdsFalse reports whether a record has false in one of cols (in any
@@ -167,6 +206,8 @@ func (cv *converter) rows(L *lua.LState, recs *odoo.Records, dst *lua.LTable, st
 
 // row converts record i of a prepared page. With columns (the requested
 // fields) it reads exactly those; without, every member of the record.
+// Either way the row gets the page's metatable: reading it by a field that
+// was not read is an error, not nil.
 func (cv *converter) row(L *lua.LState, p page, i int) *lua.LTable {
 	if len(cv.cols) == 0 {
 		fields := p.recs.Fields
@@ -177,6 +218,9 @@ func (cv *converter) row(L *lua.LState, p page, i int) *lua.LTable {
 					t.RawSetString(name, lv)
 				}
 			}
+		}
+		if p.meta != nil {
+			t.Metatable = p.meta
 		}
 		return t
 	}
@@ -190,6 +234,9 @@ func (cv *converter) row(L *lua.LState, p page, i int) *lua.LTable {
 		if lv := valueToLua(L, c.kind, v); lv != lua.LNil {
 			t.RawSetString(c.name, lv)
 		}
+	}
+	if p.meta != nil {
+		t.Metatable = p.meta
 	}
 	return t
 }

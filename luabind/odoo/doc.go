@@ -91,6 +91,20 @@
 // sent to Odoo, false (or a nil that reaches the client) empties a field, and
 // an empty table is an empty list.
 //
+// A row (of search_read, iter, read, name_search) is a plain table holding
+// the fields read that have a value, id always among them; pairs,
+// json.encode and keys the script adds work as on any table. The rows of a
+// call share a metatable whose __index answers only for names the row does
+// not hold: nil for a field that was read (empty in Odoo), an error of kind
+// "field" for any other, since a misspelt field would otherwise read as
+// empty and load NULL:
+//
+//	scripts/x.lua:12: odoo: account.move: field "invoice_due_date" was not read (fields read: name, invoice_date_due, id); did you mean invoice_date_due?
+//
+// When the module knows the model's fields (erp:fields, or a fields_get it
+// made), a field of the model that was not asked for says "add it to the
+// fields of the call" instead. rawget(row, name) probes without raising.
+//
 // # Writes
 //
 // Odoo is read-only for scripts. create, write, unlink, and call of any
@@ -126,7 +140,8 @@
 // "timeout" (no answer within the connection's timeout), "http" (an
 // unexpected status; code the status), "connect" (server unreachable,
 // connection broken), "stopped" (the script's deadline, Ctrl+C or memory
-// limit), "client" (anything else). A fault fails that call alone, for the
+// limit), "client" (anything else), "field" (a row read by a field the call
+// did not read; with field and model). A fault fails that call alone, for the
 // script that made it: a method's own access denied
 // (res.users.change_password with a wrong old password) leaves the
 // connection good for every script of the run. Only a refused login (or

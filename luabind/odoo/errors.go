@@ -24,6 +24,7 @@ const (
 	KindHTTP    = "http"    // an unexpected HTTP status (code: the status)
 	KindConnect = "connect" // the server could not be reached, or the connection broke
 	KindClient  = "client"  // anything else (a malformed answer, an answer too large)
+	KindField   = "field"   // a row read by a field the call did not read (see rowMeta)
 )
 
 // raise turns a client error into a Lua error at the script's position:

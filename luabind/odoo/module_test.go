@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etlhost/etlhost/luabind"
+	"github.com/etlhost/etlhost/luabind/json"
 	"github.com/etlhost/etlhost/luabind/luatest"
 	luaodoo "github.com/etlhost/etlhost/luabind/odoo"
 	"github.com/etlhost/etlhost/odoo"
@@ -54,7 +55,7 @@ func TestLuaSpecs(t *testing.T) {
 			t.Parallel()
 			luatest.RunFiles(t, "testdata/test_*.lua", func(t *testing.T) *luatest.State {
 				cfg, _ := simConfig(t, odoosim.Options{Version: tc.version})
-				return luatest.New(t, luatest.Options{Header: grants, Script: "spec"}, newModule(t, cfg, luaodoo.Options{}))
+				return luatest.New(t, luatest.Options{Header: grants, Script: "spec"}, newModule(t, cfg, luaodoo.Options{}), json.Module{})
 			})
 		})
 	}

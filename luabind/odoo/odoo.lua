@@ -24,14 +24,25 @@ function odoo.connect(name) end
 ---The error value raised by a failed call (argument errors are strings).
 ---`tostring(e)` gives `file:line: odoo: fault 2: message` for a fault,
 ---`file:line: odoo: model.method: ...` otherwise. Same shape as pg.Error.
+---Kind "field": a row was read by a field the call did not read, e.g.
+---`file:line: odoo: account.move: field "invoice_due_date" was not read (fields read: name, invoice_date_due, id); did you mean invoice_date_due?`
 ---@class odoo.Error
----@field kind "fault"|"auth"|"timeout"|"http"|"connect"|"stopped"|"client"
+---@field kind "fault"|"auth"|"timeout"|"http"|"connect"|"stopped"|"client"|"field"
 ---@field code? integer fault: 1 other exception, 2 user error, 3 access denied, 4 access error; http: the status
 ---@field message string the useful message
 ---@field traceback? string Odoo's traceback (code 1)
 ---@field model? string
 ---@field method? string
+---@field field? string kind "field": the name that was not read
 ---@field where string "scripts/x.lua:12"
+
+---A record as search_read, iter, read and name_search return it: a plain table of the fields
+---read (`id` always) that hold a value. A field that was read and is empty in Odoo is nil; any
+---other name raises an odoo.Error of kind "field", so a misspelt field is not read as empty.
+---`pairs`, json.encode and adding keys (`row.extra = 1`) work as on any table; `rawget(row, k)`
+---probes a key without raising.
+---@class odoo.Row: table<string, any>
+---@field id integer
 
 ---@class odoo.Many2one
 ---@field id integer
@@ -45,14 +56,14 @@ local erp = {}
 ---@param model string
 ---@param domain? odoo.Domain
 ---@param opts? odoo.SearchOptions
----@return table[] rows
+---@return odoo.Row[] rows
 function erp:search_read(model, domain, opts) end
 
 ---Iterates over the rows of search_read, one page in memory at a time.
 ---@param model string
 ---@param domain? odoo.Domain
 ---@param opts? odoo.SearchOptions
----@return fun(): table|nil
+---@return fun(): odoo.Row|nil
 function erp:iter(model, domain, opts) end
 
 ---Ids matching `domain`.
@@ -75,7 +86,7 @@ function erp:count(model, domain, opts) end
 ---@param ids integer|integer[]
 ---@param fields? string[]
 ---@param opts? {context?: table}
----@return table|table[]|nil
+---@return odoo.Row|odoo.Row[]|nil
 function erp:read(model, ids, fields, opts) end
 
 ---The model's fields: name -> {string=, type=, relation=} (cached per run).
