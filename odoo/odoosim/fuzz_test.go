@@ -1,7 +1,11 @@
 package odoosim
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/kolo/xmlrpc"
@@ -146,4 +150,49 @@ func sameValues(a, b any) bool {
 		return true
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// FuzzJSONRPC feeds arbitrary bodies to the JSON-RPC routes: the simulator
+// must never panic, and must answer either HTTP 400 (not JSON-RPC, as
+// Odoo's dispatcher does) or a JSON-RPC 2.0 answer with a result or an
+// error.
+func FuzzJSONRPC(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc": "2.0", "method": "call", "params": {"service": "common", "method": "version", "args": []}, "id": 1}`,
+		`{"jsonrpc": "2.0", "params": {"service": "object", "method": "execute_kw", "args": ["demo", 2, "admin", "res.partner", "read_group", [[], ["color"], ["country_id"]], {}]}, "id": "x"}`,
+		`{"jsonrpc": "2.0", "params": {"service": "db", "method": "list", "args": {}}, "id": null}`,
+		`{"params": {"service": "common", "method": "login", "args": ["demo", "admin"]}}`,
+		`{"params": [1, 2]}`,
+		`{"params": {"context": {"lang": "fr_FR"}, "service": 3}}`,
+		`[]`, `{`, ``, `null`,
+	} {
+		f.Add("/jsonrpc", []byte(s))
+	}
+	f.Add("/web/dataset/call_kw/res.partner/search", []byte(`{"params": {"model": "res.partner", "method": "search", "args": [[]], "kwargs": {}}}`))
+	f.Add("/web/session/authenticate", []byte(`{"params": {"db": "demo", "login": "admin", "password": "admin"}}`))
+	f.Add("/web/webclient/version_info", []byte(`{"params": {"x": 1}}`))
+	sim := NewHandler(Options{Data: fixture(f)})
+	f.Cleanup(sim.Close)
+	f.Fuzz(func(t *testing.T, path string, body []byte) {
+		if path != "/jsonrpc" && !jsonRoutes[path] && !strings.HasPrefix(path, callKwPrefix) {
+			return
+		}
+		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+		req.URL.Path = path
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		if rec.Code == 400 {
+			return
+		}
+		var out map[string]any
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &out) != nil || out["jsonrpc"] != "2.0" {
+			t.Fatalf("POST %s %q: HTTP %d %s", path, body, rec.Code, rec.Body.Bytes())
+		}
+		if _, ok := out["error"]; !ok && path != "/web/session/destroy" && path != "/web/session/check" {
+			if _, ok := out["result"]; !ok {
+				t.Fatalf("POST %s %q: neither result nor error: %s", path, body, rec.Body.Bytes())
+			}
+		}
+	})
 }
