@@ -62,6 +62,13 @@ func (ss *sessions) create(uid int64, now time.Time) string {
 	if ss.by == nil {
 		ss.by = map[string]*webSession{}
 	}
+	if len(ss.by) >= 1024 { // forget the sessions that expired
+		for k, ws := range ss.by {
+			if now.Sub(ws.last) > sessionMaxAge {
+				delete(ss.by, k)
+			}
+		}
+	}
 	ss.by[sid] = &webSession{uid: uid, last: now}
 	return sid
 }
