@@ -35,6 +35,9 @@ type Result struct {
 	Duration  time.Duration `json:"-"`
 	// Value is what the script returned, as JSON values (nil: nothing).
 	Value any `json:"result"`
+	// Note is something the summary should say about an ok script (that it
+	// returned nothing, say).
+	Note string `json:"note,omitempty"`
 	// Error is the message, with the script's file:line, then a Lua
 	// traceback when there is one. Empty when the script succeeded.
 	Error string `json:"error,omitempty"`
@@ -64,7 +67,13 @@ type Report struct {
 	Duration  time.Duration `json:"-"`
 	// Scripts in completion order (scripts that never started last).
 	Scripts []*Result `json:"scripts"`
+	// Notes about the run, such as scripts given but not run (test files).
+	Notes []string `json:"notes,omitempty"`
 }
+
+// NoteReturnedNothing is the note of a script that ended ok without a
+// result: the summary then shows nothing of what it did.
+const NoteReturnedNothing = "returned nothing: end the script with a table such as `return {rows = n}` to show what it did"
 
 // MarshalJSON adds duration_ms and script_time_ms (the sum of the scripts'
 // durations: what running them one after another would have cost).

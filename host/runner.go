@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -34,10 +35,19 @@ const (
 var ErrInterrupted = errors.New("interrupted")
 
 // TimeoutError is the cause of a script stopped at its deadline.
-type TimeoutError struct{ Timeout time.Duration }
+type TimeoutError struct {
+	Timeout time.Duration
+	// Origin says where the limit was set, for the message: "the script
+	// header, scripts/x.lua:2" (empty: not said).
+	Origin string
+}
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("timeout: the script ran longer than its %v limit", e.Timeout)
+	msg := fmt.Sprintf("timeout: the script ran longer than its %v limit", e.Timeout)
+	if e.Origin != "" {
+		msg += " (" + e.Origin + ")"
+	}
+	return msg
 }
 
 // MemoryError is the cause of a script stopped by the memory watchdog.
@@ -90,6 +100,9 @@ type Runner struct {
 	// MaxMemory per script in bytes (0: no limit). The watchdog stops the
 	// script that exceeds it; the others go on.
 	MaxMemory int64
+	// MaxMemoryFrom is where MaxMemory came from, for the message of a
+	// script stopped by it.
+	MaxMemoryFrom Source
 	// Grace is how long a script may take to unwind after its context ends
 	// before the runner abandons it (default 3s). A script stuck inside Go
 	// code cannot be killed; it is reported and its slot freed.
@@ -104,6 +117,12 @@ type Runner struct {
 	// committed only when the script ends without error, rolled back
 	// otherwise (`etlhost exec --commit`). See luabind.Env.Atomic.
 	Atomic bool
+	// ModuleGlobals makes every module a global of its name before the
+	// script runs, as if it began with `pg = require("pg")` for each: the
+	// convention of `etlhost exec` and the REPL, where a one-off fix or a
+	// line typed at the prompt need not require what it uses. A job of
+	// `etlhost run` requires what it uses, so that it says what it needs.
+	ModuleGlobals bool
 	// Observer hears about the run (nil: nobody).
 	Observer Observer
 	// Now is the clock (nil: time.Now); tests inject theirs.
@@ -128,15 +147,27 @@ func (r *Runner) HeaderKeys() []string {
 	return keys
 }
 
-// Load compiles scripts for this runner; the first bad one is the error.
+// Load compiles scripts for this runner. A script that cannot be read,
+// does not compile or has a bad header does not stop the run: it fails
+// alone when the run starts, with its file:line message (`etlhost check`
+// is the pre-flight that refuses them all). A test file (*_test.lua) is not
+// a job: it is left out of the run with a note in the report. The error is
+// for a run that cannot be planned: two scripts of one name, or nothing
+// but test files.
 func (r *Runner) Load(paths []string) ([]*Script, error) {
 	keys := r.HeaderKeys()
 	var scripts []*Script
 	seen := map[string]string{}
+	jobs := 0
 	for _, p := range paths {
 		s, err := LoadScript(p, keys)
 		if err != nil {
-			return nil, err
+			s = &Script{Name: ScriptName(p), Path: p, err: err}
+		}
+		if IsTestFile(p) {
+			s.skip = fmt.Sprintf("%s is a test file, not a job: not run (run it with `etlhost test %s`)", p, p)
+		} else {
+			jobs++
 		}
 		if other, dup := seen[s.Name]; dup {
 			return nil, fmt.Errorf("two scripts are named %q (%s and %s): names must be unique in a run", s.Name, other, p)
@@ -144,7 +175,21 @@ func (r *Runner) Load(paths []string) ([]*Script, error) {
 		seen[s.Name] = p
 		scripts = append(scripts, s)
 	}
+	if jobs == 0 && len(paths) > 0 {
+		return nil, fmt.Errorf("every script given is a test file (*_test.lua): run them with `etlhost test %s`", strings.Join(paths, " "))
+	}
 	return scripts, nil
+}
+
+// ScriptName is the name of the script at path: its file name without .lua.
+func ScriptName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), ".lua")
+}
+
+// IsTestFile tells a test file (name_test.lua), which `etlhost test` runs,
+// from a job.
+func IsTestFile(path string) bool {
+	return strings.HasSuffix(filepath.Base(path), "_test.lua")
 }
 
 // Run runs the scripts and returns the report. Cancelling ctx stops every
@@ -185,6 +230,19 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 		}
 	}
 	for _, s := range scripts {
+		if s.skip != "" {
+			report.Notes = append(report.Notes, s.skip)
+			continue
+		}
+		if s.err != nil {
+			// It fails alone, at once, without taking a slot.
+			res := &Result{Name: s.Name, Path: s.Path, Status: StatusFailed, StartedAt: r.now(), Error: s.err.Error()}
+			if r.Observer != nil {
+				r.Observer.ScriptStarted(s, res.StartedAt)
+			}
+			finish(res)
+			continue
+		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -271,7 +329,7 @@ func (l *scriptLog) Emit(ev event.Event) {
 // timeoutOf is the script's time limit: the run's (Timeout, from
 // TimeoutFrom) or the script header's, whichever comes from the higher
 // source (see Pick).
-func (r *Runner) timeoutOf(s *Script) time.Duration {
+func (r *Runner) timeoutOf(s *Script) Setting[time.Duration] {
 	run := Given(r.Timeout, r.TimeoutFrom)
 	if r.Timeout <= 0 {
 		run = Given(DefaultTimeout, FromDefault)
@@ -280,7 +338,13 @@ func (r *Runner) timeoutOf(s *Script) time.Duration {
 	if s.Timeout > 0 {
 		header = Given(s.Timeout, FromHeader)
 	}
-	return Pick(run, header).Value
+	return Pick(run, header)
+}
+
+// timeoutError is the cause of s stopped by its time limit, saying where
+// the limit came from.
+func timeoutError(s *Script, limit Setting[time.Duration]) *TimeoutError {
+	return &TimeoutError{Timeout: limit.Value, Origin: TimeoutKnob.Origin(limit.From, fmt.Sprintf("%s:%d", s.Path, s.TimeoutLine))}
 }
 
 type outcome struct {
@@ -292,7 +356,8 @@ type outcome struct {
 // runOne runs one script on its own goroutine and waits for it, or for its
 // context to end plus the grace period.
 func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]luabind.Module, lib *libLoader, wd *watchdog) *Result {
-	timeout := r.timeoutOf(s)
+	limit := r.timeoutOf(s)
+	timeout := limit.Value
 	grace := r.Grace
 	if grace <= 0 {
 		grace = DefaultGrace
@@ -302,7 +367,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 	started := r.now()
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	ctx, cancelT := context.WithTimeoutCause(ctx, timeout, &TimeoutError{Timeout: timeout})
+	ctx, cancelT := context.WithTimeoutCause(ctx, timeout, timeoutError(s, limit))
 	defer cancelT()
 
 	logs := &scriptLog{r: r, s: s, nowFun: r.now}
@@ -323,7 +388,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 			return &vmContext{Context: th.Context(), guard: &guard{w: wd, cancel: cancel, L: th}}
 		}
 	}
-	sb := &sandbox{env: env, modules: modules, lib: lib}
+	sb := &sandbox{env: env, modules: modules, lib: lib, globals: r.ModuleGlobals}
 	done := make(chan outcome, 1)
 	go func() {
 		o := execute(ctx, sb, s, g)
@@ -351,7 +416,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		res.Error = "cancelled: " + context.Cause(parent).Error()
 	case errors.As(cause, &memErr):
 		res.Status = StatusFailed
-		res.Error = memErr.Error()
+		res.Error = memErr.Error() + " (" + MaxMemoryKnob.Origin(r.MaxMemoryFrom, "") + ")"
 	case abandoned && errors.Is(cause, luabind.ErrScriptEnded):
 		// The main chunk ended with an error and light threads were stopped,
 		// but one of them is stuck inside Go code.
@@ -369,12 +434,15 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		// the wall clock, or by its own duration as the report shows it.
 		res.Status = StatusTimeout
 		res.Error = fmt.Sprintf("%v (it ended after %v: a call returned after the deadline)",
-			&TimeoutError{Timeout: timeout}, res.Duration.Round(time.Millisecond))
+			timeoutError(s, limit), res.Duration.Round(time.Millisecond))
 	case o.err != "":
 		res.Status = StatusFailed
 	default:
 		res.Status = StatusOK
 		res.Value = o.value
+		if o.value == nil {
+			res.Note = NoteReturnedNothing
+		}
 	}
 	if res.Status != StatusOK && o.err != "" && !strings.Contains(res.Error, o.err) {
 		if res.Error == "" {
@@ -418,6 +486,9 @@ func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) 
 	// Before the state closes: modules release connections and stop light
 	// threads, which need the state.
 	defer sb.env.Close()
+	if err := sb.loadGlobals(L); err != nil {
+		return outcome{err: fmt.Sprintf("%s: %v", s.Path, err)}
+	}
 	L.Push(L.NewFunctionFromProto(s.proto))
 	err := L.PCall(0, 1, L.NewFunction(explainer(s.Path, s.src)))
 	if err != nil {

@@ -62,6 +62,7 @@ type sandbox struct {
 	lib     *libLoader // may be nil: no scripts/lib
 	loading map[string]bool
 	concat  *lua.LFunction // what compiled chunks call for `..`
+	globals bool           // modules are globals too (Runner.ModuleGlobals)
 }
 
 // libraries is the sandbox's standard library, built once per process: the
@@ -271,6 +272,23 @@ func toStringMeta(L *lua.LState, v lua.LValue) lua.LValue {
 	}
 	id := maphash.Comparable(idSeed, reflect.ValueOf(v).Pointer())
 	return lua.LString(fmt.Sprintf("%s: 0x%016x", v.Type(), id))
+}
+
+// loadGlobals makes each module a global of its name when the runner asks
+// for it (Runner.ModuleGlobals).
+func (sb *sandbox) loadGlobals(L *lua.LState) error {
+	if !sb.globals {
+		return nil
+	}
+	for _, name := range sb.moduleNames() {
+		err := L.CallByParam(lua.P{Fn: L.NewFunction(sb.require), NRet: 1, Protect: true}, lua.LString(name))
+		if err != nil {
+			return fmt.Errorf("loading module %s: %w", name, err)
+		}
+		L.SetGlobal(name, L.Get(-1))
+		L.Pop(1)
+	}
+	return nil
 }
 
 // require resolves, in order: modules already loaded in this state, the

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,10 +26,17 @@ type Script struct {
 	Name   string            // file name without .lua
 	Path   string            // as given on the command line
 	Header map[string]string // `--! key = value` lines
-	// Timeout from the header (zero: none given).
-	Timeout time.Duration
-	proto   *lua.FunctionProto
-	src     string // for the hints of runtime errors (hints.go)
+	// Timeout from the header (zero: none given), and the header's line
+	// that gave it.
+	Timeout     time.Duration
+	TimeoutLine int
+	proto       *lua.FunctionProto
+	src         string // for the hints of runtime errors (hints.go)
+	// err is why a script of a run cannot run (it does not compile, its
+	// header is wrong, it cannot be read): it fails alone (see Runner.Load).
+	err error
+	// skip is why a script given to a run is not run (a test file).
+	skip string
 }
 
 // SourceError is a script that cannot be compiled or whose header is wrong:
@@ -58,14 +64,14 @@ func LoadScript(path string, knownKeys []string) (*Script, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read script: %w", err)
 	}
-	name := strings.TrimSuffix(filepath.Base(path), ".lua")
+	name := ScriptName(path)
 	return CompileScript(name, path, src, knownKeys)
 }
 
 // CompileScript checks and compiles source text; path names the chunk in
 // error positions and tracebacks.
 func CompileScript(name, path string, src []byte, knownKeys []string) (*Script, error) {
-	hdr, timeout, err := parseHeader(path, src, knownKeys)
+	hdr, timeout, timeoutLine, err := parseHeader(path, src, knownKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +79,7 @@ func CompileScript(name, path string, src []byte, knownKeys []string) (*Script, 
 	if err != nil {
 		return nil, err
 	}
-	return &Script{Name: name, Path: path, Header: hdr, Timeout: timeout, proto: proto, src: string(src)}, nil
+	return &Script{Name: name, Path: path, Header: hdr, Timeout: timeout, TimeoutLine: timeoutLine, proto: proto, src: string(src)}, nil
 }
 
 // compile checks the source limits, parses and compiles it.
@@ -241,7 +247,7 @@ func isIdent(c byte) bool { return isIdentStart(c) || (c >= '0' && c <= '9') }
 // lines at the top of the file (a `#!` first line is allowed), in the form
 // `--! key = value`. It stops at the first line that is not a comment or
 // blank.
-func parseHeader(path string, src []byte, knownKeys []string) (map[string]string, time.Duration, error) {
+func parseHeader(path string, src []byte, knownKeys []string) (hdr map[string]string, timeout time.Duration, timeoutLine int, err error) {
 	known := map[string]bool{}
 	for _, k := range HostHeaderKeys {
 		known[k] = true
@@ -249,8 +255,7 @@ func parseHeader(path string, src []byte, knownKeys []string) (map[string]string
 	for _, k := range knownKeys {
 		known[k] = true
 	}
-	hdr := map[string]string{}
-	var timeout time.Duration
+	hdr = map[string]string{}
 	lines := strings.Split(string(src), "\n")
 	for i, raw := range lines {
 		lineNo := i + 1
@@ -268,22 +273,22 @@ func parseHeader(path string, src []byte, knownKeys []string) (map[string]string
 		key, value, ok := strings.Cut(body, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || key == "" {
-			return nil, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad header line %q: expected `--! key = value`", line)}
+			return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad header line %q: expected `--! key = value`", line)}
 		}
 		if !known[key] {
-			return nil, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("unknown header key %q (known: %s)", key, strings.Join(sortedKeys(known), ", "))}
+			return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("unknown header key %q (known: %s)", key, strings.Join(sortedKeys(known), ", "))}
 		}
 		if _, dup := hdr[key]; dup {
-			return nil, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("header key %q given twice", key)}
+			return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("header key %q given twice", key)}
 		}
 		if key == "timeout" {
 			d, err := time.ParseDuration(value)
 			if err != nil || d <= 0 {
-				return nil, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad timeout %q: expected a positive duration like 90s, 15m or 1h30m", value)}
+				return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad timeout %q: expected a positive duration like 90s, 15m or 1h30m", value)}
 			}
-			timeout = d
+			timeout, timeoutLine = d, lineNo
 		}
 		hdr[key] = value
 	}
-	return hdr, timeout, nil
+	return hdr, timeout, timeoutLine, nil
 }

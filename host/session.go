@@ -67,8 +67,15 @@ func (r *Runner) NewSession(ctx context.Context, name string) (*Session, error) 
 	s := &Script{Name: name, Path: name, Header: map[string]string{}}
 	env := &luabind.Env{Ctx: ctx, Script: name, Path: name, Args: r.Args, Header: s.Header,
 		Events: &scriptLog{r: r, s: s, nowFun: r.now}, DryRun: r.DryRun, Atomic: r.Atomic, Stop: cancel}
-	sb := &sandbox{env: env, modules: modules, lib: lib}
-	return &Session{name: name, env: env, L: sb.newState(ctx, nil), lib: lib, ctx: ctx, cancel: cancel}, nil
+	sb := &sandbox{env: env, modules: modules, lib: lib, globals: r.ModuleGlobals}
+	L := sb.newState(ctx, nil)
+	if err := sb.loadGlobals(L); err != nil {
+		cancel(nil)
+		L.Close()
+		lib.close()
+		return nil, err
+	}
+	return &Session{name: name, env: env, L: L, lib: lib, ctx: ctx, cancel: cancel}, nil
 }
 
 // Eval compiles and runs code in the session. Code that is an expression

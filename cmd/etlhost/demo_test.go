@@ -40,10 +40,12 @@ func TestDemo(t *testing.T) {
 	if out.code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
 	}
-	for _, want := range []string{"Summary (completion order)", "3 ok",
-		"ok", "achat_importation_upsert", "ventes_locales_upsert", "achats_locaux_echeance_upsert"} {
-		if !strings.Contains(out.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, out.stderr)
+	// Each shipped job ends ok; an analyst's own job in scripts/ may be
+	// there too, so the count is not checked.
+	for _, re := range []string{`Summary \(completion order\)`, `(?m)^  ok +\S+  achat_importation_upsert `,
+		`(?m)^  ok +\S+  ventes_locales_upsert `, `(?m)^  ok +\S+  achats_locaux_echeance_upsert `} {
+		if !regexp.MustCompile(re).MatchString(out.stderr) {
+			t.Errorf("stderr does not match %s:\n%s", re, out.stderr)
 		}
 	}
 	for _, table := range []string{"achat_importation", "ventes_locales", "achats_locaux_echeance"} {
@@ -126,4 +128,30 @@ func TestDemoUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d before starting anything\n%s", args, out.code, ExitUsage, out.stderr)
 		}
 	}
+}
+
+// TestDemoWithAFourthJob: an analyst's own job beside the shipped ones (a
+// copy of scripts/ with one more, and a test file) changes nothing for
+// them: each ends ok, the fourth too, and the test file is not run.
+func TestDemoWithAFourthJob(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../scripts")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "receivables_aged.lua", "local odoo = require('odoo')\nlocal erp = odoo.connect()\nreturn {rows = erp:count('account.move', {{'move_type', '=', 'out_invoice'}})}")
+	write(t, dir, "receivables_aged_test.lua", "error('a test file ran as a job')")
+	out := run(t, nil, "demo", "--scripts", dir, "--moves", "300", "--seed", "5", "--rows", "1")
+	if out.code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+	}
+	for _, job := range []string{"achat_importation_upsert", "ventes_locales_upsert", "achats_locaux_echeance_upsert", "receivables_aged"} {
+		if !regexp.MustCompile(`(?m)^  ok +\S+  ` + job + ` `).MatchString(out.stderr) {
+			t.Errorf("%s did not end ok:\n%s", job, out.stderr)
+		}
+	}
+	if !strings.Contains(out.stderr, "receivables_aged_test.lua is a test file, not a job: not run") {
+		t.Errorf("no note for the test file:\n%s", out.stderr)
+	}
+	checkCleanedUp(t, out.stderr)
 }

@@ -31,10 +31,10 @@ if ... == nil then error(`+fake+`) end`)
 			t.Fatalf("control character %q reaches the output:\n%q", c, out.stderr)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d ok +good `).FindAllString(out.stderr, -1)); n != 1 {
+	if n := len(regexp.MustCompile(`(?m)^`+isoStamp+` ok +good `).FindAllString(out.stderr, -1)); n != 1 {
 		t.Errorf("%d lines read as good's success, want 1:\n%s", n, out.stderr)
 	}
-	if n := len(regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d ok `).FindAllString(out.stderr, -1)); n != 2 {
+	if n := len(regexp.MustCompile(`(?m)^`+isoStamp+` ok `).FindAllString(out.stderr, -1)); n != 2 {
 		t.Errorf("%d ok lines, want 2 (liar and good):\n%s", n, out.stderr)
 	}
 	if !regexp.MustCompile(`(?m)^  ok +\S+  good +rows=3$`).MatchString(out.stderr) || !regexp.MustCompile(`(?m)^  failed +\S+  evil `).MatchString(out.stderr) {

@@ -209,6 +209,7 @@ func (a *App) execRunner(c *cli.Context, cfg *host.Config, src *execSource, dry 
 	opts.OdooWrites = !dry
 	r, closeMods := a.runner(opts, cfg)
 	r.Jobs = 1
+	r.ModuleGlobals = true // as in the REPL
 	r.DryRun = dry
 	r.Atomic = !dry
 	r.LibDir = src.libDir
@@ -226,8 +227,8 @@ func (a *App) execPass(c *cli.Context, cfg *host.Config, src *execSource, script
 	defer closeMods()
 	list := changes.New()
 	r.Observer = fanout{
-		text.NewScriptView(a.Stderr, a.Now, c.Bool("quiet"), changes.Is), // its log lines, not its changes
-		list, // its changes: the plan, the changes applied, the audit record
+		a.scriptView(c.Bool("quiet")), // its log lines, not its changes
+		list,                          // its changes: the plan, the changes applied, the audit record
 	}
 	rep, err := r.Run(c.Context, []*host.Script{script})
 	if err != nil {
@@ -283,4 +284,12 @@ func (a *App) openAudit(c *cli.Context, cfg *host.Config) (*audit.Trail, error) 
 	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
 	defer cancel()
 	return audit.Open(ctx, o)
+}
+
+// scriptView is the view of the one script of exec: its log lines (not its
+// changes, which the plan lists), stamped as the run's views are.
+func (a *App) scriptView(quiet bool) *text.ScriptView {
+	v := text.NewScriptView(a.Stderr, a.Now, quiet, changes.Is)
+	v.Stamp = a.stampLayout()
+	return v
 }

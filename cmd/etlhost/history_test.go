@@ -145,7 +145,7 @@ func TestHistoryRecordsEveryOutcome(t *testing.T) {
 	}
 
 	out = run(t, env, "history", "--script", "slow", "--last", "5")
-	if out.code != ExitOK || !regexp.MustCompile(`(?m)^ +1  \S+ \S+ +\d+ms  timeout +timeout: the script ran longer than its 200ms limit$`).MatchString(out.stdout) ||
+	if out.code != ExitOK || !regexp.MustCompile(`(?m)^ +1  \S+ \S+ +\d+ms  timeout +timeout: the script ran longer than its 200ms limit \(the script header, `).MatchString(out.stdout) ||
 		strings.Contains(out.stdout, "loader") {
 		t.Fatalf("history --script slow: exit %d\n%s%s", out.code, out.stdout, out.stderr)
 	}

@@ -67,8 +67,11 @@ type runOptions struct {
 	TimeoutFrom host.Source
 	Grace       time.Duration
 	MaxMemory   int64 // bytes
-	Args        map[string]string
-	OdooWrites  bool // every script may write to Odoo
+	// MaxMemoryFrom is where MaxMemory came from, for the message of a
+	// script stopped by it.
+	MaxMemoryFrom host.Source
+	Args          map[string]string
+	OdooWrites    bool // every script may write to Odoo
 	// LibDir is [run] lib; "" when the caller decides (lib/ beside the
 	// scripts).
 	LibDir string
@@ -115,7 +118,8 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 	if err != nil {
 		return o, err
 	}
-	o.MaxMemory = host.Pick(flagMemory, envMemory, configMemory, host.Given(host.DefaultMaxMemory(), host.FromDefault)).Value
+	memory := host.Pick(flagMemory, envMemory, configMemory, host.Given(host.DefaultMaxMemory(), host.FromDefault))
+	o.MaxMemory, o.MaxMemoryFrom = memory.Value, memory.From
 
 	var flagJobs host.Setting[int]
 	if f.IsSet("jobs") {

@@ -231,19 +231,22 @@ func TestLiveViewNoColor(t *testing.T) {
 }
 
 // TestPlainOutput: with --no-progress, TERM=dumb, or when stderr is not a
-// terminal, etlhost prints today's timestamped lines: no escape sequence.
+// terminal, etlhost prints timestamped lines: no escape sequence. On a
+// terminal they start with the time of day; in a file or a pipe, with the
+// full ISO 8601 date and time (a cron run's log is read on another day).
 func TestPlainOutput(t *testing.T) {
 	t.Parallel()
 	scripts := liveScripts(t)
-	check := func(t *testing.T, out string) {
+	const short = `\d\d:\d\d:\d\d`
+	check := func(t *testing.T, out, stamp string) {
 		t.Helper()
 		if strings.Contains(out, "\x1b") {
 			t.Errorf("escape sequences in plain output: %q", out)
 		}
 		for _, re := range []string{
-			`(?m)^\d\d:\d\d:\d\d start     progressive$`,
-			`(?m)^\d\d:\d\d:\d\d chatty \| warn  slow page page=2$`,
-			`(?m)^\d\d:\d\d:\d\d failed    doomed \(\d+ms\)  .*the ledger does not balance$`,
+			`(?m)^` + stamp + ` start     progressive$`,
+			`(?m)^` + stamp + ` chatty \| warn  slow page page=2$`,
+			`(?m)^` + stamp + ` failed    doomed \(\d+ms\)  .*the ledger does not balance$`,
 			`(?m)^Summary \(completion order\)$`,
 			`(?m)^Wall time .*; 2 ok, 1 failed$`,
 		} {
@@ -255,17 +258,17 @@ func TestPlainOutput(t *testing.T) {
 	t.Run("not a terminal", func(t *testing.T) {
 		t.Parallel()
 		out := run(t, nil, append([]string{"run"}, scripts...)...)
-		check(t, out.stderr)
+		check(t, out.stderr, isoStamp)
 	})
 	t.Run("--no-progress", func(t *testing.T) {
 		t.Parallel()
 		_, raw, _ := runInPTY(t, nil, append([]string{"run", "--no-progress"}, scripts...)...)
-		check(t, strings.ReplaceAll(raw, "\r\n", "\n"))
+		check(t, strings.ReplaceAll(raw, "\r\n", "\n"), short)
 	})
 	t.Run("TERM=dumb", func(t *testing.T) {
 		t.Parallel()
 		_, raw, _ := runInPTY(t, map[string]string{"TERM": "dumb"}, append([]string{"run"}, scripts...)...)
-		check(t, strings.ReplaceAll(raw, "\r\n", "\n"))
+		check(t, strings.ReplaceAll(raw, "\r\n", "\n"), short)
 	})
 }
 

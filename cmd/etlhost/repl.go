@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +91,7 @@ func (a *App) replAction(c *cli.Context) error {
 	rp := &repl{a: a, commit: commit, trail: trail, args: args, out: in.out(a.Stdout), errw: in.out(a.Stderr)}
 	r.Observer = rp
 	rp.changes = changes.New()
+	r.ModuleGlobals = true
 	sess, err := r.NewSession(c.Context, "repl")
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
@@ -101,9 +101,6 @@ func (a *App) replAction(c *cli.Context) error {
 	var names []string
 	for _, m := range r.Modules {
 		names = append(names, m.Name())
-		if _, err := sess.Eval(m.Name() + " = require(" + strconv.Quote(m.Name()) + ")"); err != nil {
-			return &exitError{code: ExitFailed, err: fmt.Errorf("loading module %s: %w", m.Name(), err)}
-		}
 	}
 	rp.banner(names)
 

@@ -56,15 +56,16 @@ Examples:
 func (a *App) runner(o runOptions, cfg *host.Config) (*host.Runner, func()) {
 	mods, closeMods := a.modules(cfg, o.OdooWrites)
 	return &host.Runner{
-		Modules:     mods,
-		Jobs:        o.Jobs,
-		Timeout:     o.Timeout,
-		TimeoutFrom: o.TimeoutFrom,
-		MaxMemory:   o.MaxMemory,
-		Grace:       o.Grace,
-		Args:        o.Args,
-		Now:         a.Now,
-		LibDir:      o.LibDir,
+		Modules:       mods,
+		Jobs:          o.Jobs,
+		Timeout:       o.Timeout,
+		TimeoutFrom:   o.TimeoutFrom,
+		MaxMemory:     o.MaxMemory,
+		MaxMemoryFrom: o.MaxMemoryFrom,
+		Grace:         o.Grace,
+		Args:          o.Args,
+		Now:           a.Now,
+		LibDir:        o.LibDir,
 	}, closeMods
 }
 
@@ -175,17 +176,28 @@ func (f fanout) ScriptFinished(r *host.Result) {
 // cursor (not TERM=dumb) and --no-progress is not given, else the plain
 // text view.
 func (a *App) view(c *cli.Context, scripts int) reporter {
-	if !c.Bool("no-progress") && a.Getenv("TERM") != "dumb" {
-		if cols, tty := live.TerminalWidth(a.Stderr); tty {
-			return live.New(c.Context, a.Stderr, a.Now, live.Options{
-				Color: a.Getenv("NO_COLOR") == "",
-				Quiet: c.Bool("quiet"),
-				Width: cols,
-				Total: scripts,
-			})
-		}
+	cols, tty := live.TerminalWidth(a.Stderr)
+	if tty && !c.Bool("no-progress") && a.Getenv("TERM") != "dumb" {
+		return live.New(c.Context, a.Stderr, a.Now, live.Options{
+			Color: a.Getenv("NO_COLOR") == "",
+			Quiet: c.Bool("quiet"),
+			Width: cols,
+			Total: scripts,
+		})
 	}
-	return text.NewView(a.Stderr, a.Now, c.Bool("quiet"))
+	v := text.NewView(a.Stderr, a.Now, c.Bool("quiet"))
+	v.Stamp = a.stampLayout()
+	return v
+}
+
+// stampLayout is how the text views stamp their lines: the time of day on
+// a terminal, the full ISO 8601 date and time in a file or a pipe (a cron
+// run's log is read on another day).
+func (a *App) stampLayout() string {
+	if _, tty := live.TerminalWidth(a.Stderr); tty {
+		return text.ShortStamp
+	}
+	return text.ISOStamp
 }
 
 func (a *App) historyRecorder(o runOptions, cfg *host.Config) reporter {

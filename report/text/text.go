@@ -7,6 +7,7 @@ package text
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,21 @@ import (
 // summaries list them.
 var Statuses = []host.Status{host.StatusOK, host.StatusFailed, host.StatusTimeout, host.StatusCancelled}
 
+// Layouts of the time a line of a view starts with: the time of day on a
+// terminal, which is watched as it happens; the full ISO 8601 date and time
+// in a file or a pipe, which is read later (the log of a cron run).
+const (
+	ShortStamp = "15:04:05"
+	ISOStamp   = "2006-01-02T15:04:05.000Z07:00"
+)
+
+func stamp(t time.Time, layout string) string {
+	if layout == "" {
+		layout = ShortStamp
+	}
+	return t.Format(layout)
+}
+
 // View prints a run as it happens, one line per event, and the summary
 // when it ends. Lines of concurrent scripts interleave whole. It is a
 // host.Observer.
@@ -29,6 +45,12 @@ type View struct {
 	w     io.Writer
 	now   func() time.Time
 	quiet bool
+	// Stamp is the layout of the time each line starts with (ShortStamp
+	// unless set: ISOStamp suits a file or a pipe).
+	Stamp string
+	// failed maps an error already printed, but for its file:line, to the
+	// script that had it: a repeat prints as "the same error as" it.
+	failed map[string]string
 }
 
 // NewView returns the view of a run writing to w, stamping lines with now;
@@ -40,7 +62,7 @@ func NewView(w io.Writer, now func() time.Time, quiet bool) *View {
 func (v *View) printf(format string, args ...any) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fmt.Fprintf(v.w, "%s "+format+"\n", append([]any{v.now().Format("15:04:05")}, args...)...)
+	fmt.Fprintf(v.w, "%s "+format+"\n", append([]any{stamp(v.now(), v.Stamp)}, args...)...)
 }
 
 // ScriptStarted implements host.Observer.
@@ -64,6 +86,19 @@ func (v *View) ScriptFinished(r *host.Result) {
 	if r.Status != host.StatusOK {
 		msg = "  " + Escape(FirstLine(r.Error))
 	}
+	if r.Status == host.StatusFailed {
+		v.mu.Lock()
+		key := strings.TrimPrefix(FirstLine(r.Error), errorPlace(r.Error))
+		if first, ok := v.failed[key]; ok {
+			msg = "  " + Escape(errorPlace(r.Error)+"the same error as "+first)
+		} else {
+			if v.failed == nil {
+				v.failed = map[string]string{}
+			}
+			v.failed[key] = r.Name
+		}
+		v.mu.Unlock()
+	}
 	v.printf("%-9s %s (%s)%s", r.Status, Escape(r.Name), Duration(r.Duration), msg)
 }
 
@@ -79,6 +114,8 @@ func (v *View) Finish(rep *host.Report) error {
 // log lines without the script's name, then its outcome. It is a
 // host.Observer.
 type ScriptView struct {
+	// Stamp is the layout of the time each line starts with (see View).
+	Stamp string
 	mu    sync.Mutex
 	w     io.Writer
 	now   func() time.Time
@@ -107,7 +144,7 @@ func (v *ScriptView) ScriptEvent(_ *host.Script, e host.Event) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fmt.Fprintf(v.w, "%s %-5s %s%s\n", v.now().Format("15:04:05"), l.Level, Escape(l.Msg), Fields(l.Fields))
+	fmt.Fprintf(v.w, "%s %-5s %s%s\n", stamp(v.now(), v.Stamp), l.Level, Escape(l.Msg), Fields(l.Fields))
 }
 
 // ScriptFinished implements host.Observer.
@@ -115,13 +152,13 @@ func (v *ScriptView) ScriptFinished(r *host.Result) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if r.Status == host.StatusOK {
-		fmt.Fprintf(v.w, "%s ok (%s)\n", v.now().Format("15:04:05"), Duration(r.Duration))
+		fmt.Fprintf(v.w, "%s ok (%s)\n", stamp(v.now(), v.Stamp), Duration(r.Duration))
 		return
 	}
 	// The error's first line on the status line, the rest (the traceback)
 	// indented below it, so that no line of it reads as one of etlhost's.
 	first, rest, _ := strings.Cut(r.Error, "\n")
-	fmt.Fprintf(v.w, "%s %s (%s): %s\n", v.now().Format("15:04:05"), r.Status, Duration(r.Duration), Escape(first))
+	fmt.Fprintf(v.w, "%s %s (%s): %s\n", stamp(v.now(), v.Stamp), r.Status, Duration(r.Duration), Escape(first))
 	if rest != "" {
 		fmt.Fprintln(v.w, indent(EscapeLines(rest)))
 	}
@@ -139,8 +176,13 @@ func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%s\n", Paint(color, "Summary (completion order)", "1"))
 	fmt.Fprintf(&b, "  %-9s %9s  %-*s  %s\n", "STATUS", "DURATION", nameW, "SCRIPT", "RESULT")
+	first, same := sameErrors(rep.Scripts)
 	for _, r := range rep.Scripts {
-		fmt.Fprintf(&b, "  %s %9s  %-*s  %s\n", PaintStatus(color, r.Status, 9), Duration(r.Duration), nameW, Escape(r.Name), Truncate(Outcome(r), 100))
+		outcome := Outcome(r)
+		if f := first[r]; f != nil {
+			outcome = Escape(errorPlace(r.Error) + "the same error as " + f.Name)
+		}
+		fmt.Fprintf(&b, "  %s %9s  %-*s  %s\n", PaintStatus(color, r.Status, 9), Duration(r.Duration), nameW, Escape(r.Name), Truncate(outcome, 100))
 	}
 	counts := rep.Counts()
 	var parts []string
@@ -152,11 +194,52 @@ func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 	fmt.Fprintf(&b, "Wall time %s; script time %s (one after another); %s\n",
 		Duration(rep.Duration), Duration(rep.ScriptTime()), strings.Join(parts, ", "))
 	for _, r := range rep.Scripts {
-		if r.Status != host.StatusOK && strings.Contains(r.Error, "\n") {
-			fmt.Fprintf(&b, "\n%s (%s):\n%s\n", Escape(r.Name), PaintStatus(color, r.Status, len(r.Status)), indent(EscapeLines(r.Error)))
+		if r.Status == host.StatusOK && r.Note != "" {
+			fmt.Fprintf(&b, "note: %s %s\n", Escape(r.Name), Escape(r.Note))
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(&b, "note: %s\n", Escape(n))
+	}
+	for _, r := range rep.Scripts {
+		if r.Status != host.StatusOK && first[r] == nil && strings.Contains(r.Error, "\n") {
+			names := Escape(r.Name)
+			for _, o := range same[r] {
+				names += ", " + Escape(o.Name)
+			}
+			fmt.Fprintf(&b, "\n%s (%s):\n%s\n", names, PaintStatus(color, r.Status, len(r.Status)), indent(EscapeLines(r.Error)))
 		}
 	}
 	_, _ = io.WriteString(w, b.String())
+}
+
+// placeRe is the file:line a script's error starts with.
+var placeRe = regexp.MustCompile(`^[^\s:]+:\d+: `)
+
+// errorPlace is the file:line prefix of an error ("" when it has none).
+func errorPlace(e string) string { return placeRe.FindString(e) }
+
+// sameErrors finds the failed scripts whose error, but for its file:line
+// and traceback, is one an earlier script of the list already had (a
+// connection no script can open, say): the summary prints such an error
+// once. first maps each such script to the earlier one; same lists, for
+// that earlier one, the scripts that repeat it.
+func sameErrors(rs []*host.Result) (first map[*host.Result]*host.Result, same map[*host.Result][]*host.Result) {
+	first, same = map[*host.Result]*host.Result{}, map[*host.Result][]*host.Result{}
+	seen := map[string]*host.Result{}
+	for _, r := range rs {
+		if r.Status != host.StatusFailed {
+			continue
+		}
+		key := strings.TrimPrefix(FirstLine(r.Error), errorPlace(r.Error))
+		if f, ok := seen[key]; ok {
+			first[r] = f
+			same[f] = append(same[f], r)
+			continue
+		}
+		seen[key] = r
+	}
+	return first, same
 }
 
 // Outcome is a script's result in one line: the scalar fields of the
@@ -164,6 +247,9 @@ func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 func Outcome(r *host.Result) string {
 	if r.Status != host.StatusOK {
 		return Escape(FirstLine(r.Error))
+	}
+	if r.Value == nil && r.Note != "" {
+		return "(see the note below)"
 	}
 	return Escape(value(r.Value))
 }
