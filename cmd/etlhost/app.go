@@ -103,6 +103,7 @@ func (a *App) cliApp() *cli.App {
 		a.demoCommand(),
 		a.execCommand(),
 		a.historyCommand(),
+		a.auditCommand(),
 		a.testCommand(),
 		a.newCommand(),
 		a.odooSimCommand(),

@@ -63,6 +63,9 @@ type Record struct {
 	// Status is ok, failed or cancelled; Error says why it was not ok.
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// Result is what the script returned, as JSON values (nil: nothing):
+	// the fix's own account of what it did, beside what the host saw.
+	Result any `json:"result,omitempty"`
 	// OdooWrites are the writes sent to Odoo, in order, failed ones
 	// included (Odoo may have applied them all the same).
 	OdooWrites []OdooWrite `json:"odoo_writes"`
@@ -217,6 +220,10 @@ func (t *Trail) connect(ctx context.Context, dsn string) error {
 			return fmt.Errorf("audit: create table %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
 		}
 	}
+	if _, err := conn.Exec(ctx, upgradeSQL); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return fmt.Errorf("audit: add the result column to %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+	}
 	t.conn = conn
 	return nil
 }
@@ -235,8 +242,12 @@ const createSQL = `CREATE TABLE IF NOT EXISTS ` + Table + ` (
 	status text NOT NULL,
 	error text,
 	odoo_writes jsonb NOT NULL,
-	pg_statements jsonb NOT NULL
+	pg_statements jsonb NOT NULL,
+	result jsonb
 )`
+
+// upgradeSQL brings a table created before the result column up to date.
+const upgradeSQL = `ALTER TABLE ` + Table + ` ADD COLUMN IF NOT EXISTS result jsonb`
 
 // Path is the audit file's path.
 func (t *Trail) Path() string { return t.path }
@@ -288,13 +299,19 @@ func (t *Trail) Append(ctx context.Context, rec *Record) error {
 	return errors.Join(errs...)
 }
 
-// encodable returns rec, or when one of its Odoo writes' values cannot be
-// encoded as JSON, a copy with those values replaced by their text.
+// encodable returns rec, or when one of its Odoo writes' values or its
+// result cannot be encoded as JSON, a copy with those replaced by their
+// text.
 func encodable(rec *Record) *Record {
-	if _, err := json.Marshal(rec.OdooWrites); err == nil {
+	_, werr := json.Marshal(rec.OdooWrites)
+	_, rerr := json.Marshal(rec.Result)
+	if werr == nil && rerr == nil {
 		return rec
 	}
 	c := *rec
+	if rerr != nil {
+		c.Result = fmt.Sprint(rec.Result)
+	}
 	c.OdooWrites = make([]OdooWrite, len(rec.OdooWrites))
 	for i, w := range rec.OdooWrites {
 		if _, err := json.Marshal(w); err != nil {
@@ -312,15 +329,20 @@ func (t *Trail) insert(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("audit: encode the Odoo writes: %w", err)
 	}
 	stmts, _ := json.Marshal(rec.Statements)
+	var result []byte // NULL: the script returned nothing
+	if rec.Result != nil {
+		result, _ = json.Marshal(rec.Result)
+		result = pgtext.JSON(result)
+	}
 	text := pgtext.Text
 	jsonb := func(b []byte) string { return string(pgtext.JSON(b)) }
 	// The record must land even when the fix was interrupted.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_, err = t.conn.Exec(ctx, `INSERT INTO `+Table+` (at, os_user, sudo_user, host, command, script, sha256, source, args, status, error, odoo_writes, pg_statements)
-VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13)`,
+	_, err = t.conn.Exec(ctx, `INSERT INTO `+Table+` (at, os_user, sudo_user, host, command, script, sha256, source, args, status, error, odoo_writes, pg_statements, result)
+VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13, $14::jsonb)`,
 		rec.Time, text(rec.User), text(rec.SudoUser), text(rec.Host), text(rec.Command), text(rec.Script), rec.SHA256, text(rec.Source),
-		jsonb(args), text(rec.Status), text(rec.Error), jsonb(writes), jsonb(stmts))
+		jsonb(args), text(rec.Status), text(rec.Error), jsonb(writes), jsonb(stmts), nullText(result))
 	if err != nil {
 		return fmt.Errorf("audit: insert into %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
 	}
@@ -348,4 +370,12 @@ func (t *Trail) scrub(s string) string {
 		}
 	}
 	return s
+}
+
+// nullText is b as text, nil (SQL NULL) when b is.
+func nullText(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
 }

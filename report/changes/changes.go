@@ -240,6 +240,7 @@ func (c *Log) Fill(rec *audit.Record, res *host.Result) {
 	defer c.mu.Unlock()
 	rec.Status = string(res.Status)
 	rec.Error = res.Error
+	rec.Result = res.Value
 	for _, ch := range c.list {
 		switch {
 		case ch.Odoo != nil:
