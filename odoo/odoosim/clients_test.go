@@ -47,11 +47,18 @@ type clientStep struct {
 	Error map[string]any `json:"error"`
 }
 
+// pythonSlot lets one client script run at a time: the tests stay
+// parallel, but a few Python interpreters starting at once would starve
+// the other packages' timing-sensitive tests on a small machine.
+var pythonSlot = make(chan struct{}, 1)
+
 // runClient runs testdata/clients/<script> with Debian's Python and the
 // given arguments, outside any PYTHONPATH, and returns its steps.
 func runClient(t *testing.T, script string, args ...string) map[string]clientStep {
 	t.Helper()
 	py := python(t)
+	pythonSlot <- struct{}{}
+	defer func() { <-pythonSlot }()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, append([]string{filepath.Join("testdata", "clients", script)}, args...)...)
