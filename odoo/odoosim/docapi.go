@@ -147,9 +147,14 @@ func (s *Sim) docMethods(m *model) omap {
 		if def.operation == "read" || def.operation == "" {
 			api = append(api, "readonly")
 		}
-		owner := cond(def.model == "", "base", def.model)
+		// The class that introduced the method: BaseModel ("core") or
+		// the model's own.
+		owner, module := "core", "core"
+		if def.model != "" {
+			owner, module = def.model, moduleOf(def.model)
+		}
 		out = append(out, kv{n, omap{{"signature", "(" + strings.Join(sig, ", ") + ")"}, {"parameters", params},
-			{"return", omap{}}, {"api", api}, {"model", owner}, {"module", moduleOf(owner)}}})
+			{"return", omap{}}, {"api", api}, {"model", owner}, {"module", module}}})
 	}
 	return out
 }
