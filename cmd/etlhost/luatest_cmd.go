@@ -24,7 +24,7 @@ func (a *App) testCommand() *cli.Command {
 each *_test.lua file, in the order they are defined, after the file's main chunk has run.
 FILE arguments are test files; FOLDER arguments are searched for *_test.lua files
 (default: scripts). Each file runs in the scripts' sandbox, in a fresh state, with the
-modules (log, json, etl, task, shared, pg, odoo) and the script library (lib/ beside the
+modules (log, json, etl, date, task, shared, pg, odoo) and the script library (lib/ beside the
 file or in a folder above it, or [run] lib of the configuration).
 
 A test receives t:

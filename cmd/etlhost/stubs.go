@@ -39,7 +39,7 @@ func (a *App) stubsCommand() *cli.Command {
 		Name:      "stubs",
 		Usage:     "write LuaLS definition files of etlhost's modules, and a .luarc.json, for editors",
 		ArgsUsage: "[DIR]",
-		Description: `Writes one LuaLS definition file (---@meta) per module (log, json, etl, task, shared,
+		Description: `Writes one LuaLS definition file (---@meta) per module (log, json, etl, date, task, shared,
 pg, odoo, and the t object of 'etlhost test') into DIR (default: .luals), replacing older
 copies, and a .luarc.json in the workspace folder (--root, default: the current folder)
 that points the Lua language server at them: Lua 5.1, no io/debug/package, the script
