@@ -28,7 +28,9 @@ type Options struct {
 	Data *Data
 	// DB is the database name clients must use (default "demo").
 	DB string
-	// Users who may log in (default: DefaultUsers()).
+	// Users who may log in (default: DefaultUsers()). They are also the
+	// res.users records (with OdooBot, uid 1, archived, unless a user has
+	// id 1); a user's partner is its first company's partner.
 	Users []User
 	// Version is the server_version reported (default "17.0"); what is
 	// served follows it where Odoo changed: from "18.0", GET /web/version,
@@ -99,9 +101,10 @@ type User struct {
 }
 
 // DefaultUsers are the users of a simulator without Options.Users: the
-// administrator (uid 2, login admin, password admin, API key demo-api-key),
-// and an employee without accounting rights limited to company 1 (uid 6,
-// login demo, password demo, API key demo-user-key).
+// administrator (uid 2, login admin, password admin, API key demo-api-key,
+// named Mitchell Admin), and an employee without accounting rights limited
+// to company 1 (uid 6, login demo, password demo, API key demo-user-key,
+// named Marc Demo), as in Odoo's demo data.
 func DefaultUsers() []User {
 	return []User{
 		{ID: 2, Login: "admin", Name: "Mitchell Admin", Password: "admin", APIKey: "demo-api-key"},
