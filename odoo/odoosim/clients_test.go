@@ -73,7 +73,11 @@ func runClient(t *testing.T, script string, args ...string) map[string]clientSte
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", py, script, err, out, stderr.String())
+		hint := ""
+		if strings.Contains(stderr.String(), "No module named 'odoorpc'") {
+			hint = "\nOdooRPC is missing: install Debian's package with `apt-get install -y python3-odoorpc` (.ci/run does)"
+		}
+		t.Fatalf("%s %s: %v\n%s%s%s", py, script, err, out, stderr.String(), hint)
 	}
 	var steps map[string]clientStep
 	if err := json.Unmarshal(out, &steps); err != nil {
