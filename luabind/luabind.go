@@ -88,6 +88,7 @@ type Env struct {
 	closers  []func()
 	finishes []func() error
 	settles  []func(ok bool) error
+	faults   []raised // the error values bindings raised, latest last
 	// baton is held by whichever goroutine runs the script's Lua code once
 	// the script has light threads (see EnableThreads).
 	baton *sync.Mutex
