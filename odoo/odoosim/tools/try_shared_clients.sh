@@ -34,20 +34,25 @@ trap cleanup EXIT
 (cd "$repo" && go build -o "$tmp/etlhost" ./cmd/etlhost) || { echo "cannot build etlhost" >&2; exit 2; }
 
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-start_sim() { # version -> URL on stdout
+# start_sim VERSION VAR starts a simulator in this shell (so that cleanup
+# knows its pid) and sets VAR to its URL once it answers.
+start_sim() {
   local port; port="$(free_port)"
   "$tmp/etlhost" odoo-sim --addr "127.0.0.1:$port" --moves 500 --seed 1 --odoo-version "$1" \
     >"$tmp/sim-$1.out" 2>"$tmp/sim-$1.err" &
   pids+=($!)
   for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/sim/stats" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port"; return; }
+    if curl -fs "http://127.0.0.1:$port/sim/stats" >/dev/null 2>&1; then
+      printf -v "$2" '%s' "http://127.0.0.1:$port"
+      return
+    fi
     sleep 0.1
   done
   echo "odoo-sim $1 did not start: $(cat "$tmp/sim-$1.err")" >&2
   exit 2
 }
-url17="$(start_sim 17.0)"
-url19="$(start_sim 19.0)"
+start_sim 17.0 url17
+start_sim 19.0 url19
 echo "odoo-sim 17.0 on $url17, 19.0 on $url19"
 
 status=0
