@@ -6,6 +6,9 @@
 // text a script writes can become an Odoo write, a statement or a commit in
 // a report, a plan or the audit trail.
 //
+// The host adds its own: a job waiting for the jobs it runs after, a job
+// about to try again after a transient failure.
+//
 // Every reporter (text and live views, JSON report, plan and applied
 // changes, audit trail, history, metrics) is an observer of this stream.
 package event
@@ -15,6 +18,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Event is one thing that happened in a script.
@@ -100,6 +104,20 @@ type Transaction struct {
 	Err        string // RollbackFailed: why
 }
 
+// Waiting is the host telling that a job waits for the jobs it runs after
+// (its header's `after`) to end before it starts.
+type Waiting struct{ For []string }
+
+// Retrying is the host telling that an attempt of a job failed on a
+// transient error and the job runs again, in a fresh state, after Delay.
+type Retrying struct {
+	Attempt, Attempts int // the attempt that failed, of how many at most
+	Delay             time.Duration
+	Reason            string // what failed: "odoo: connection refused"
+}
+
+func (Waiting) isEvent()     {}
+func (Retrying) isEvent()    {}
 func (Log) isEvent()         {}
 func (Progress) isEvent()    {}
 func (Rows) isEvent()        {}
@@ -136,6 +154,8 @@ func Line(ev Event) (level Level, msg string, fields map[string]any, ok bool) {
 		return LevelInfo, "plan: " + e.Text, fields, true
 	case Transaction:
 		return e.line()
+	case Retrying:
+		return LevelWarn, fmt.Sprintf("attempt %d of %d failed: %s; trying again in %v", e.Attempt, e.Attempts, e.Reason, e.Delay.Round(time.Millisecond)), nil, true
 	}
 	return "", "", nil, false
 }

@@ -101,6 +101,9 @@ type RunSettings struct {
 	MaxMemory string   `toml:"max_memory"`
 	Grace     Duration `toml:"grace"`
 	Lib       string   `toml:"lib"`
+	// Retries: how many times a job that failed on a transient error runs
+	// again (default 0; a script header's `retries` beats it).
+	Retries int `toml:"retries"`
 }
 
 // PostgresConn is one named PostgreSQL connection. DSN holds the resolved
@@ -263,6 +266,9 @@ func (cfg *Config) resolve(getenv func(string) string) error {
 	where := cfg.Path
 	if cfg.Run.Jobs < 0 {
 		return &ConfigError{Path: where, Key: "run.jobs", Msg: "must be 0 (all) or more"}
+	}
+	if cfg.Run.Retries < 0 || cfg.Run.Retries > MaxRetries {
+		return &ConfigError{Path: where, Key: "run.retries", Msg: fmt.Sprintf("must be from 0 to %d", MaxRetries)}
 	}
 	if cfg.Run.Timeout.Duration < 0 {
 		return &ConfigError{Path: where, Key: "run.timeout", Msg: "must be positive"}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/etlhost/etlhost/luabind"
@@ -16,6 +17,9 @@ const (
 	StatusFailed    Status = "failed"
 	StatusTimeout   Status = "timeout"
 	StatusCancelled Status = "cancelled"
+	// StatusSkipped: the job was not run, because a job it runs after (its
+	// header's `after`) did not end ok.
+	StatusSkipped Status = "skipped"
 )
 
 // LogLine is one line a script logged (log.*, print).
@@ -46,9 +50,41 @@ type Result struct {
 	RowsFetched int64     `json:"rows_fetched,omitempty"`
 	RowsLoaded  int64     `json:"rows_loaded,omitempty"`
 	Logs        []LogLine `json:"logs,omitempty"`
+	// Attempts are the job's attempts, in order, when it may be retried
+	// (retries > 0): the last is the one the result reports.
+	Attempts []Attempt `json:"attempts,omitempty"`
 	// Progress last reported with log.progress (zero: none).
 	ProgressDone  int64 `json:"-"`
 	ProgressTotal int64 `json:"-"`
+}
+
+// Attempt is one attempt of a job that may be retried.
+type Attempt struct {
+	Attempt   int           `json:"attempt"` // 1 for the first
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"-"`
+	Status    Status        `json:"status"`
+	// Error is the first line of the attempt's error ("" when ok).
+	Error string `json:"error,omitempty"`
+	// Transient tells an error worth retrying (a binding said so); Reason
+	// is what failed, in its words.
+	Transient bool   `json:"transient,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// MarshalJSON adds duration_ms.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	type plain Attempt
+	return json.Marshal(struct {
+		plain
+		DurationMS int64 `json:"duration_ms"`
+	}{plain(a), a.Duration.Milliseconds()})
+}
+
+// FirstLine is the first line of s.
+func FirstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // MarshalJSON adds duration_ms.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
@@ -117,6 +118,17 @@ type Runner struct {
 	// committed only when the script ends without error, rolled back
 	// otherwise (`etlhost exec --commit`). See luabind.Env.Atomic.
 	Atomic bool
+	// WithDeps adds to a run the jobs its scripts run after (their header's
+	// `after`) that were not given, from the folder of the script naming
+	// them. Without it such a job is an error of Load.
+	WithDeps bool
+	// Retries is how many times a job that failed on a transient error
+	// runs again (from RetriesFrom; a script header's `retries` weighs
+	// against it as `timeout` does). Backoff is the wait before attempt
+	// n+1 after attempt n failed (nil: DefaultBackoff).
+	Retries     int
+	RetriesFrom Source
+	Backoff     func(attempt int) time.Duration
 	// ModuleGlobals makes every module a global of its name before the
 	// script runs, as if it began with `pg = require("pg")` for each: the
 	// convention of `etlhost exec` and the REPL, where a one-off fix or a
@@ -178,7 +190,22 @@ func (r *Runner) Load(paths []string) ([]*Script, error) {
 	if jobs == 0 && len(paths) > 0 {
 		return nil, fmt.Errorf("every script given is a test file (*_test.lua): run them with `etlhost test %s`", strings.Join(paths, " "))
 	}
-	return scripts, nil
+	// The graph of `after` holds the jobs: test files are not in it.
+	var graph, tests []*Script
+	for _, s := range scripts {
+		if s.skip != "" {
+			tests = append(tests, s)
+		} else {
+			graph = append(graph, s)
+		}
+	}
+	if r.WithDeps {
+		graph = addDependencies(graph, keys)
+	}
+	if err := CheckDependencies(graph); err != nil {
+		return nil, err
+	}
+	return append(graph, tests...), nil
 }
 
 // ScriptName is the name of the script at path: its file name without .lua.
@@ -217,10 +244,17 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 	}
 	slots := make(chan struct{}, max(jobs, 1))
 	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		skipped []*Result
+		mu         sync.Mutex
+		wg         sync.WaitGroup
+		notStarted []*Result
 	)
+	// Each job's end, for the jobs that run after it.
+	ended := map[string]*jobEnd{}
+	for _, s := range scripts {
+		if s.skip == "" {
+			ended[s.Name] = &jobEnd{done: make(chan struct{})}
+		}
+	}
 	finish := func(res *Result) {
 		mu.Lock()
 		report.Scripts = append(report.Scripts, res)
@@ -228,6 +262,14 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 		if r.Observer != nil {
 			r.Observer.ScriptFinished(res)
 		}
+		if e := ended[res.Name]; e != nil {
+			e.res = res
+			close(e.done)
+		}
+	}
+	cancelled := func(s *Script) *Result {
+		return &Result{Name: s.Name, Path: s.Path, Status: StatusCancelled,
+			StartedAt: r.now(), Error: "cancelled before it started: " + context.Cause(ctx).Error()}
 	}
 	for _, s := range scripts {
 		if s.skip != "" {
@@ -243,13 +285,50 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 			finish(res)
 			continue
 		}
+		if len(s.After) > 0 {
+			// It waits for the jobs it runs after without a slot, then
+			// takes one as the others do.
+			wg.Add(1)
+			go func(s *Script) {
+				defer wg.Done()
+				if r.Observer != nil {
+					r.Observer.ScriptEvent(s, Event{Time: r.now(), Event: event.Waiting{For: s.After}})
+				}
+				var why []string
+				for _, dep := range s.After {
+					select {
+					case <-ended[dep].done:
+					case <-ctx.Done():
+						finish(cancelled(s))
+						return
+					}
+					if st := ended[dep].res.Status; st != StatusOK {
+						why = append(why, dep+" "+endedAs(st))
+					}
+				}
+				if len(why) > 0 {
+					finish(&Result{Name: s.Name, Path: s.Path, Status: StatusSkipped, StartedAt: r.now(),
+						Error: "skipped: " + strings.Join(why, ", ")})
+					return
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					finish(cancelled(s))
+					return
+				}
+				res := r.runOne(ctx, s, modules, lib, wd)
+				<-slots
+				finish(res)
+			}(s)
+			continue
+		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			skipped = append(skipped, &Result{Name: s.Name, Path: s.Path, Status: StatusCancelled,
-				StartedAt: r.now(), Error: "cancelled before it started: " + context.Cause(ctx).Error()})
+			notStarted = append(notStarted, cancelled(s))
 			continue
 		}
 		wg.Add(1)
@@ -261,7 +340,7 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 		}(s)
 	}
 	wg.Wait()
-	for _, res := range skipped {
+	for _, res := range notStarted {
 		finish(res)
 	}
 	lib.close()
@@ -276,6 +355,26 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 		}
 	}
 	return report, nil
+}
+
+// jobEnd is how a job ended, once done is closed: what the jobs that run
+// after it wait for.
+type jobEnd struct {
+	done chan struct{}
+	res  *Result
+}
+
+// endedAs says how a job a skipped one runs after ended.
+func endedAs(st Status) string {
+	switch st {
+	case StatusTimeout:
+		return "timed out"
+	case StatusCancelled:
+		return "was cancelled"
+	case StatusSkipped:
+		return "was skipped"
+	}
+	return string(st)
 }
 
 func (r *Runner) openLib() (*libLoader, error) {
@@ -298,6 +397,14 @@ type scriptLog struct {
 	fetched int64
 	loaded  int64
 	nowFun  func() time.Time
+}
+
+// startAttempt resets the totals for a new attempt of the job: the rows and
+// progress of a failed attempt were rolled back with it. Its log lines stay.
+func (l *scriptLog) startAttempt() {
+	l.mu.Lock()
+	l.done, l.total, l.fetched, l.loaded = 0, 0, 0, 0
+	l.mu.Unlock()
 }
 
 // Emit implements luabind.Sink.
@@ -341,6 +448,41 @@ func (r *Runner) timeoutOf(s *Script) Setting[time.Duration] {
 	return Pick(run, header)
 }
 
+// retriesOf is how many times the job s runs again after a transient
+// failure: the run's (Retries, from RetriesFrom) or the header's, whichever
+// comes from the higher source.
+func (r *Runner) retriesOf(s *Script) Setting[int] {
+	run := Given(r.Retries, r.RetriesFrom)
+	var header Setting[int]
+	if s.RetriesSet {
+		header = Given(s.Retries, FromHeader)
+	}
+	return Pick(run, header)
+}
+
+// Backoff defaults: the wait before the second attempt, the most any wait
+// lasts.
+const (
+	DefaultBackoffBase = time.Second
+	DefaultBackoffMax  = 30 * time.Second
+)
+
+// DefaultBackoff is the wait after attempt n failed: 1s, 2s, 4s ... up to
+// 30s, each drawn between half and all of it (jitter), so that jobs that
+// met the same outage do not come back at the same instant.
+func DefaultBackoff(n int) time.Duration {
+	d := DefaultBackoffBase << min(n-1, 10)
+	d = min(d, DefaultBackoffMax)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func (r *Runner) backoff(n int) time.Duration {
+	if r.Backoff != nil {
+		return r.Backoff(n)
+	}
+	return DefaultBackoff(n)
+}
+
 // timeoutError is the cause of s stopped by its time limit, saying where
 // the limit came from.
 func timeoutError(s *Script, limit Setting[time.Duration]) *TimeoutError {
@@ -350,35 +492,79 @@ func timeoutError(s *Script, limit Setting[time.Duration]) *TimeoutError {
 type outcome struct {
 	value any
 	err   string
-	ended time.Time // when execute returned (wall clock, as deadlines are)
+	fault *luabind.Fault // the classification of the error a binding raised
+	ended time.Time      // when execute returned (wall clock, as deadlines are)
 }
 
 // runOne runs one script on its own goroutine and waits for it, or for its
 // context to end plus the grace period.
 func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]luabind.Module, lib *libLoader, wd *watchdog) *Result {
 	limit := r.timeoutOf(s)
+	retries := r.retriesOf(s).Value
+	// The clock starts before the deadline is set, so a script stopped at
+	// its deadline never reports less than its timeout. The deadline is the
+	// job's: its attempts share it.
+	started := r.now()
+	jobCtx, cancelJob := context.WithTimeoutCause(parent, limit.Value, timeoutError(s, limit))
+	defer cancelJob()
+	logs := &scriptLog{r: r, s: s, nowFun: r.now}
+	if r.Observer != nil {
+		r.Observer.ScriptStarted(s, started)
+	}
+	var attempts []Attempt
+	for n := 1; ; n++ {
+		attemptStart := r.now()
+		logs.startAttempt()
+		res, fault := r.attempt(parent, jobCtx, s, limit, started, logs, modules, lib, wd)
+		if retries == 0 {
+			return res
+		}
+		a := Attempt{Attempt: n, StartedAt: attemptStart, Duration: r.now().Sub(attemptStart), Status: res.Status, Error: FirstLine(res.Error)}
+		if fault != nil {
+			a.Transient, a.Reason = fault.Transient, fault.Reason
+		}
+		attempts = append(attempts, a)
+		res.Attempts = attempts
+		if res.Status != StatusFailed || fault == nil || !fault.Transient {
+			return res
+		}
+		if n > retries {
+			res.Error += fmt.Sprintf("\ngave up after %d attempts: each failed on a transient error", n)
+			return res
+		}
+		delay := r.backoff(n)
+		if deadline, _ := jobCtx.Deadline(); !r.now().Add(delay).Before(deadline) {
+			res.Error += fmt.Sprintf("\nnot tried again: attempt %d would start after the job's deadline (%v)", n+1, limit.Value)
+			return res
+		}
+		logs.Emit(event.Retrying{Attempt: n, Attempts: retries + 1, Delay: delay, Reason: fault.Reason})
+		select {
+		case <-time.After(delay):
+		case <-jobCtx.Done():
+			return res // the deadline or Ctrl+C came while it waited: what the last attempt left stands
+		}
+	}
+}
+
+// attempt runs one attempt of a job on its own goroutine, in a fresh state,
+// and waits for it, or for its context to end plus the grace period. The
+// result is the job's as of this attempt (its duration counts from started,
+// the job's start); fault is the classification of the error a binding
+// raised, when the attempt ended with one.
+func (r *Runner) attempt(parent, jobCtx context.Context, s *Script, limit Setting[time.Duration], started time.Time,
+	logs *scriptLog, modules map[string]luabind.Module, lib *libLoader, wd *watchdog) (*Result, *luabind.Fault) {
 	timeout := limit.Value
 	grace := r.Grace
 	if grace <= 0 {
 		grace = DefaultGrace
 	}
-	// The clock starts before the deadline is set, so a script stopped at
-	// its deadline never reports less than its timeout.
-	started := r.now()
-	ctx, cancel := context.WithCancelCause(parent)
+	ctx, cancel := context.WithCancelCause(jobCtx)
 	defer cancel(nil)
-	ctx, cancelT := context.WithTimeoutCause(ctx, timeout, timeoutError(s, limit))
-	defer cancelT()
-
-	logs := &scriptLog{r: r, s: s, nowFun: r.now}
 	env := &luabind.Env{Ctx: ctx, Script: s.Name, Path: s.Path, Args: r.Args, Header: s.Header,
 		Events: logs, DryRun: r.DryRun, Atomic: r.Atomic}
 	deadline, _ := ctx.Deadline()
 	env.Deadline = deadline
 	env.Stop = cancel
-	if r.Observer != nil {
-		r.Observer.ScriptStarted(s, started)
-	}
 	var g *guard
 	if wd != nil {
 		g = &guard{w: wd, cancel: cancel}
@@ -462,7 +648,7 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		res.Logs = append(res.Logs, LogLine{Time: r.now(), Level: luabind.LevelWarn, Msg: fmt.Sprintf("%d more log lines were not kept", logs.drops)})
 	}
 	logs.mu.Unlock()
-	return res
+	return res, o.fault
 }
 
 // execute builds the script's state and runs it. It never panics: a panic
@@ -490,13 +676,25 @@ func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) 
 		return outcome{err: fmt.Sprintf("%s: %v", s.Path, err)}
 	}
 	L.Push(L.NewFunctionFromProto(s.proto))
-	err := L.PCall(0, 1, L.NewFunction(explainer(s.Path, s.src)))
+	// The handler sees the error value itself, before it becomes text: a
+	// value a binding raised carries its classification (luabind.Fault).
+	explain := explainer(s.Path, s.src)
+	var raisedValue lua.LValue
+	handler := L.NewFunction(func(L *lua.LState) int {
+		raisedValue = L.Get(1)
+		return explain(L)
+	})
+	err := L.PCall(0, 1, handler)
 	if err != nil {
+		o := outcome{err: err.Error()}
 		var ae *lua.ApiError
 		if errors.As(err, &ae) {
-			return outcome{err: ae.Object.String()}
+			o.err = ae.Object.String()
 		}
-		return outcome{err: err.Error()}
+		if f, ok := sb.env.FaultOf(raisedValue); ok {
+			o.fault = &f
+		}
+		return o
 	}
 	if err := sb.env.Finish(); err != nil {
 		return outcome{err: fmt.Sprintf("%s: %v", s.Path, err)}

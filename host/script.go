@@ -30,6 +30,14 @@ type Script struct {
 	// that gave it.
 	Timeout     time.Duration
 	TimeoutLine int
+	// After names the jobs this one runs after (the header's `after`), in
+	// the order given; AfterLine is that header line.
+	After     []string
+	AfterLine int
+	// Retries from the header (RetriesSet: given), and its line.
+	Retries     int
+	RetriesSet  bool
+	RetriesLine int
 	proto       *lua.FunctionProto
 	src         string // for the hints of runtime errors (hints.go)
 	// err is why a script of a run cannot run (it does not compile, its
@@ -55,7 +63,10 @@ func (e *SourceError) Error() string {
 }
 
 // HostHeaderKeys are the header keys the host itself reads.
-var HostHeaderKeys = []string{"timeout", "description"}
+var HostHeaderKeys = []string{"timeout", "description", "after", "retries"}
+
+// MaxRetries bounds a job's retries (header, flag or configuration).
+const MaxRetries = 10
 
 // LoadScript reads, checks and compiles the script at path. knownKeys are
 // the header keys modules accept besides the host's own.
@@ -71,7 +82,7 @@ func LoadScript(path string, knownKeys []string) (*Script, error) {
 // CompileScript checks and compiles source text; path names the chunk in
 // error positions and tracebacks.
 func CompileScript(name, path string, src []byte, knownKeys []string) (*Script, error) {
-	hdr, timeout, timeoutLine, err := parseHeader(path, src, knownKeys)
+	h, err := parseHeader(path, src, knownKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +90,9 @@ func CompileScript(name, path string, src []byte, knownKeys []string) (*Script, 
 	if err != nil {
 		return nil, err
 	}
-	return &Script{Name: name, Path: path, Header: hdr, Timeout: timeout, TimeoutLine: timeoutLine, proto: proto, src: string(src)}, nil
+	return &Script{Name: name, Path: path, Header: h.values, Timeout: h.timeout, TimeoutLine: h.timeoutLine,
+		After: h.after, AfterLine: h.afterLine, Retries: h.retries, RetriesSet: h.retriesSet, RetriesLine: h.retriesLine,
+		proto: proto, src: string(src)}, nil
 }
 
 // compile checks the source limits, parses and compiles it.
@@ -247,7 +260,22 @@ func isIdent(c byte) bool { return isIdentStart(c) || (c >= '0' && c <= '9') }
 // lines at the top of the file (a `#!` first line is allowed), in the form
 // `--! key = value`. It stops at the first line that is not a comment or
 // blank.
-func parseHeader(path string, src []byte, knownKeys []string) (hdr map[string]string, timeout time.Duration, timeoutLine int, err error) {
+// jobNameRe is a job's name as `after` gives it: a file name without .lua.
+var jobNameRe = regexp.MustCompile(`^[^\s,/\\]+$`)
+
+// header is what parseHeader read.
+type header struct {
+	values      map[string]string
+	timeout     time.Duration
+	timeoutLine int
+	after       []string
+	afterLine   int
+	retries     int
+	retriesSet  bool
+	retriesLine int
+}
+
+func parseHeader(path string, src []byte, knownKeys []string) (*header, error) {
 	known := map[string]bool{}
 	for _, k := range HostHeaderKeys {
 		known[k] = true
@@ -255,7 +283,8 @@ func parseHeader(path string, src []byte, knownKeys []string) (hdr map[string]st
 	for _, k := range knownKeys {
 		known[k] = true
 	}
-	hdr = map[string]string{}
+	h := &header{values: map[string]string{}}
+	hdr := h.values
 	lines := strings.Split(string(src), "\n")
 	for i, raw := range lines {
 		lineNo := i + 1
@@ -273,22 +302,39 @@ func parseHeader(path string, src []byte, knownKeys []string) (hdr map[string]st
 		key, value, ok := strings.Cut(body, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || key == "" {
-			return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad header line %q: expected `--! key = value`", line)}
+			return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad header line %q: expected `--! key = value`", line)}
 		}
 		if !known[key] {
-			return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("unknown header key %q (known: %s)", key, strings.Join(sortedKeys(known), ", "))}
+			return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("unknown header key %q (known: %s)", key, strings.Join(sortedKeys(known), ", "))}
 		}
 		if _, dup := hdr[key]; dup {
-			return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("header key %q given twice", key)}
+			return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("header key %q given twice", key)}
 		}
 		if key == "timeout" {
 			d, err := time.ParseDuration(value)
 			if err != nil || d <= 0 {
-				return nil, 0, 0, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad timeout %q: expected a positive duration like 90s, 15m or 1h30m", value)}
+				return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad timeout %q: expected a positive duration like 90s, 15m or 1h30m", value)}
 			}
-			timeout, timeoutLine = d, lineNo
+			h.timeout, h.timeoutLine = d, lineNo
+		}
+		if key == "after" {
+			for _, name := range strings.Split(value, ",") {
+				name = strings.TrimSpace(name)
+				if !jobNameRe.MatchString(name) {
+					return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad after %q: expected job names separated by commas, as the report names them (achat_importation_upsert, ventes_locales_upsert)", value)}
+				}
+				h.after = append(h.after, name)
+			}
+			h.afterLine = lineNo
+		}
+		if key == "retries" {
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 || n > MaxRetries {
+				return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad retries %q: expected a whole number from 0 to %d", value, MaxRetries)}
+			}
+			h.retries, h.retriesSet, h.retriesLine = n, true, lineNo
 		}
 		hdr[key] = value
 	}
-	return hdr, timeout, timeoutLine, nil
+	return h, nil
 }

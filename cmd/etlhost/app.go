@@ -177,8 +177,19 @@ func (a *App) checkCommand() *cli.Command {
 			}
 			bad := 0
 			keys := a.headerKeys()
+			var jobs []*host.Script
 			for _, p := range c.Args().Slice() {
-				if _, err := host.LoadScript(p, keys); err != nil {
+				s, err := host.LoadScript(p, keys)
+				if err != nil {
+					fmt.Fprintln(a.Stdout, err)
+					bad++
+				} else if !host.IsTestFile(p) {
+					jobs = append(jobs, s)
+				}
+			}
+			// The graph of the jobs' after headers: unknown names, cycles.
+			if bad == 0 {
+				if err := host.CheckDependencies(jobs); err != nil {
 					fmt.Fprintln(a.Stdout, err)
 					bad++
 				}

@@ -70,8 +70,14 @@ type runOptions struct {
 	// MaxMemoryFrom is where MaxMemory came from, for the message of a
 	// script stopped by it.
 	MaxMemoryFrom host.Source
-	Args          map[string]string
-	OdooWrites    bool // every script may write to Odoo
+	// Retries of a job failing on a transient error, and where that came
+	// from (a header's retries weighs against it).
+	Retries     int
+	RetriesFrom host.Source
+	// WithDeps adds the jobs the given ones run after from their folder.
+	WithDeps   bool
+	Args       map[string]string
+	OdooWrites bool // every script may write to Odoo
 	// LibDir is [run] lib; "" when the caller decides (lib/ beside the
 	// scripts).
 	LibDir string
@@ -93,10 +99,11 @@ type runOptions struct {
 //	timeout     --timeout     $ETLHOST_TIMEOUT     [run] timeout       host.DefaultTimeout
 //	grace       --grace       $ETLHOST_GRACE       [run] grace         host.DefaultGrace
 //	max-memory  --max-memory  $ETLHOST_MAX_MEMORY  [run] max_memory    host.DefaultMaxMemory()
+//	retries     --retries     $ETLHOST_RETRIES     [run] retries       0 (a header's retries as timeout)
 //	notify      --notify      $ETLHOST_NOTIFY_URL                      none
 //	history     [history] connection, else "default" with --history, else none
 func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (runOptions, error) {
-	o := runOptions{OdooWrites: f.Bool("odoo-writes"), LibDir: cfg.Run.Lib}
+	o := runOptions{OdooWrites: f.Bool("odoo-writes"), LibDir: cfg.Run.Lib, WithDeps: f.Bool("with-deps")}
 	var err error
 	if o.Args, err = parseArgs(f.StringSlice("arg")); err != nil {
 		return o, err
@@ -143,6 +150,19 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 		return o, fmt.Errorf("%s must be positive", origin(timeout.From, "--timeout", "ETLHOST_TIMEOUT"))
 	}
 	o.Timeout, o.TimeoutFrom = timeout.Value, timeout.From
+
+	var flagRetries host.Setting[int]
+	if f.IsSet("retries") {
+		flagRetries = host.Given(f.Int("retries"), host.FromFlag)
+	}
+	envRetries, err := fromEnv(getenv, "ETLHOST_RETRIES", strconv.Atoi)
+	if err != nil {
+		return o, err
+	}
+	retries := host.Pick(flagRetries, envRetries, host.Given(cfg.Run.Retries, host.FromConfig))
+	if o.Retries, o.RetriesFrom = retries.Value, retries.From; o.Retries < 0 || o.Retries > host.MaxRetries {
+		return o, fmt.Errorf("%s must be from 0 to %d", origin(retries.From, "--retries", "ETLHOST_RETRIES"), host.MaxRetries)
+	}
 
 	grace, err := durationSetting(f, getenv, "grace", "ETLHOST_GRACE", cfg.Run.Grace.Duration)
 	if err != nil {

@@ -26,12 +26,16 @@ func (a *App) runCommand() *cli.Command {
 		Description: `Runs every SCRIPT (a .lua file) in its own sandboxed Lua state, at most --jobs at
 once, each under its timeout. Progress and the scripts' log lines go to stderr as they
 happen; at the end a summary lists each script in completion order. With --json the
-report is printed on stdout.
+report is printed on stdout. A script whose header says '--! after = a, b' starts when the
+jobs a and b have ended ok, and is skipped when one of them did not; '--! retries = 2' (or
+--retries) runs a job that failed on a transient error (a lost connection, Odoo 5xx, a
+PostgreSQL deadlock) again, in a fresh state, within its timeout.
 
 Examples:
    etlhost run scripts/*.lua
    etlhost run --jobs 2 --timeout 15m --config etlhost.toml scripts/*.lua
-   etlhost run --arg since=2024-01-01 --json scripts/ventes_locales_upsert.lua > report.json`,
+   etlhost run --arg since=2024-01-01 --json scripts/ventes_locales_upsert.lua > report.json
+   etlhost run --only aging_report --with-deps scripts/*.lua`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageErr("%v", err) },
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "at most `N` scripts at once", DefaultText: defaultJobsText},
@@ -47,6 +51,9 @@ Examples:
 			&cli.StringFlag{Name: "metrics-file", Usage: "write the run's metrics in Prometheus text format to `PATH` (for node_exporter's textfile collector: a .prom file in its folder)"},
 			&cli.StringFlag{Name: "notify", Usage: "POST the JSON report to `URL` when the run fails or is interrupted (default: $ETLHOST_NOTIFY_URL)"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "print plain timestamped lines even on a terminal (no live view)"},
+			&cli.IntFlag{Name: "retries", Usage: "run a job that failed on a transient error (connection lost, Odoo 5xx, a deadlock) again up to `N` times; a script header may set its own", DefaultText: "0"},
+			&cli.BoolFlag{Name: "with-deps", Usage: "add the jobs the given ones run after (their header's after) from their folder"},
+			&cli.StringFlag{Name: "only", Usage: "run only the job `NAME` of the scripts given (with --with-deps, and what it runs after)"},
 		},
 		Action: a.runAction,
 	}
@@ -62,6 +69,9 @@ func (a *App) runner(o runOptions, cfg *host.Config) (*host.Runner, func()) {
 		TimeoutFrom:   o.TimeoutFrom,
 		MaxMemory:     o.MaxMemory,
 		MaxMemoryFrom: o.MaxMemoryFrom,
+		Retries:       o.Retries,
+		RetriesFrom:   o.RetriesFrom,
+		WithDeps:      o.WithDeps,
 		Grace:         o.Grace,
 		Args:          o.Args,
 		Now:           a.Now,
@@ -73,6 +83,18 @@ func (a *App) runAction(c *cli.Context) error {
 	paths := c.Args().Slice()
 	if len(paths) == 0 {
 		return usageErr("run: no script given (for example: etlhost run scripts/*.lua)")
+	}
+	if only := c.String("only"); only != "" {
+		var picked []string
+		for _, p := range paths {
+			if host.ScriptName(p) == only {
+				picked = append(picked, p)
+			}
+		}
+		if len(picked) == 0 {
+			return usageErr("run --only %s: no script of that name among the %d given", only, len(paths))
+		}
+		paths = picked
 	}
 	cfg, err := a.loadConfig(c)
 	if err != nil {

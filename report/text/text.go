@@ -14,13 +14,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/etlhost/etlhost/event"
 	"github.com/etlhost/etlhost/host"
 	"github.com/etlhost/etlhost/luabind/luaconv"
 )
 
 // Statuses are the statuses a script can end with, in the order the
 // summaries list them.
-var Statuses = []host.Status{host.StatusOK, host.StatusFailed, host.StatusTimeout, host.StatusCancelled}
+var Statuses = []host.Status{host.StatusOK, host.StatusFailed, host.StatusTimeout, host.StatusSkipped, host.StatusCancelled}
 
 // Layouts of the time a line of a view starts with: the time of day on a
 // terminal, which is watched as it happens; the full ISO 8601 date and time
@@ -73,6 +74,10 @@ func (v *View) ScriptStarted(s *host.Script, _ time.Time) {
 // ScriptEvent implements host.Observer: an event that has a log line
 // prints it.
 func (v *View) ScriptEvent(s *host.Script, e host.Event) {
+	if w, ok := e.Event.(event.Waiting); ok {
+		v.printf("%-9s %s (after %s)", "waiting", Escape(s.Name), Escape(strings.Join(w.For, ", ")))
+		return
+	}
 	l, ok := e.Line()
 	if v.quiet || !ok {
 		return
@@ -201,6 +206,7 @@ func WriteSummary(w io.Writer, rep *host.Report, color bool) {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "note: %s\n", Escape(n))
 	}
+	writeAttempts(&b, rep.Scripts)
 	for _, r := range rep.Scripts {
 		if r.Status != host.StatusOK && first[r] == nil && strings.Contains(r.Error, "\n") {
 			names := Escape(r.Name)
@@ -245,13 +251,39 @@ func sameErrors(rs []*host.Result) (first map[*host.Result]*host.Result, same ma
 // Outcome is a script's result in one line: the scalar fields of the
 // table it returned, or the first line of its error, escaped (see Escape).
 func Outcome(r *host.Result) string {
-	if r.Status != host.StatusOK {
-		return Escape(FirstLine(r.Error))
+	var out string
+	switch {
+	case r.Status != host.StatusOK:
+		out = Escape(FirstLine(r.Error))
+	case r.Value == nil && r.Note != "":
+		out = "(see the note below)"
+	default:
+		out = Escape(value(r.Value))
 	}
-	if r.Value == nil && r.Note != "" {
-		return "(see the note below)"
+	if n := len(r.Attempts); n > 1 {
+		out = strings.TrimSpace(out + fmt.Sprintf(" (attempt %d)", n))
 	}
-	return Escape(value(r.Value))
+	return out
+}
+
+// writeAttempts lists the attempts of the jobs that ran more than once.
+func writeAttempts(b *strings.Builder, rs []*host.Result) {
+	for _, r := range rs {
+		if len(r.Attempts) < 2 {
+			continue
+		}
+		fmt.Fprintf(b, "\n%s: %d attempts\n", Escape(r.Name), len(r.Attempts))
+		for _, a := range r.Attempts {
+			why := ""
+			if a.Status != host.StatusOK {
+				why = ": " + Escape(a.Error)
+				if a.Reason != "" {
+					why = ": " + Escape(a.Reason)
+				}
+			}
+			fmt.Fprintf(b, "  %d  %-9s %9s%s\n", a.Attempt, a.Status, Duration(a.Duration), why)
+		}
+	}
 }
 
 // Rows is the `rows` field of a script's result, when it is a number.
@@ -382,6 +414,8 @@ func PaintStatus(color bool, st host.Status, width int) string {
 		return Paint(color, s, "1;31")
 	case host.StatusTimeout:
 		return Paint(color, s, "33")
+	case host.StatusSkipped:
+		return Paint(color, s, "34")
 	default:
 		return Paint(color, s, "35")
 	}
