@@ -237,6 +237,12 @@ type runOpts struct {
 	jobs    int
 	args    map[string]string
 	retries int // Odoo retries of read calls: 0 the client's default, -1 none
+	// jobRetries and backoff: the run's retries of jobs failing on a
+	// transient error, and the wait between attempts (nil: the default).
+	jobRetries int
+	backoff    func(int) time.Duration
+	// odooURL replaces the simulator's URL (a proxy in front of it).
+	odooURL string
 }
 
 // odooConfig is the default Odoo connection to the bundle's simulator.
@@ -260,7 +266,11 @@ func (b *bundle) run(ctx context.Context, o runOpts, scripts ...string) *host.Re
 // cannot start (the reason is logged).
 func (b *bundle) runQuiet(ctx context.Context, o runOpts, scripts ...string) *host.Report {
 	pgm := pg.New([]pg.Conn{{Name: "default", DSN: b.dsn}})
-	om := odoomod.New(map[string]odoo.Config{"default": b.odooConfig(o.retries)}, odoomod.Options{})
+	oc := b.odooConfig(o.retries)
+	if o.odooURL != "" {
+		oc.URL = o.odooURL
+	}
+	om := odoomod.New(map[string]odoo.Config{"default": oc}, odoomod.Options{})
 	defer func() {
 		om.Close()
 		pgm.Close()
@@ -272,6 +282,8 @@ func (b *bundle) runQuiet(ctx context.Context, o runOpts, scripts ...string) *ho
 		Args:    o.args,
 		LibDir:  "lib",
 		Grace:   5 * time.Second,
+		Retries: o.jobRetries, RetriesFrom: host.FromFlag,
+		Backoff: o.backoff,
 	}
 	loaded, err := r.Load(scripts)
 	if err != nil {
