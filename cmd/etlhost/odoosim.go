@@ -24,8 +24,10 @@ func (a *App) odooSimCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "odoo-sim",
 		Usage: "serve an Odoo-compatible simulator with generated accounting data",
-		Description: `Serves Odoo's external API (XML-RPC on /xmlrpc/2/common and /xmlrpc/2/object, and
-JSON-2 on /json/2/<model>/<method> with --odoo-version 19.0) over generated data:
+		Description: `Serves Odoo's external API as a real Odoo of --odoo-version serves it to scripting
+clients (XML-RPC on /xmlrpc/2/<service> and the legacy /xmlrpc/<service>, JSON-RPC on
+/jsonrpc, the web session routes /web/session/authenticate and /web/dataset/call_kw, and
+with 19.0 JSON-2 on /json/2/<model>/<method> with /doc-bearer/<model>.json) over generated data:
 companies in several countries, partners, journals, accounts, invoices and vendor bills
 with their installments. Log in as admin/admin (API key demo-api-key) on database "demo".
 Writes change its data in memory; nothing is kept after it stops.
