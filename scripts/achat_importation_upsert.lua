@@ -6,18 +6,22 @@
 -- country, for a company without one). Archived vendors count.
 --
 -- Odoo applies the rule: the domain names each company's country, so only
--- the rows of the table travel. The table achat_importation is replaced as
--- a whole in one transaction: readers see the old rows or the new ones, and
--- a failed run leaves it as it was. Run arguments: --arg batch=2000 (rows
--- per Odoo page), --arg concurrency=4 (Odoo pages read at once).
+-- the rows of the table travel.
+-- The table is loaded incrementally (lib/incremental.lua): only the bills
+-- that changed since the last run, or whose vendor or company did, are
+-- read again, with a full refresh on the first run and every so often;
+-- rows and watermarks commit in one transaction, so a failed run leaves
+-- both as they were. Run arguments: --arg batch=2000 (rows per Odoo page),
+-- --arg concurrency=4 (Odoo pages read at once), and those of
+-- lib/incremental.lua (full_refresh, lookback, ...).
 
 local odoo = require("odoo")
 local pg = require("pg")
 local task = require("task")
-local log = require("log")
 local fetch = require("fetch")
 local lookup = require("odoo_lookup")
 local tables = require("tables")
+local incremental = require("incremental")
 
 local TABLE = "achat_importation"
 local erp, db = odoo.connect(), pg.connect()
@@ -32,12 +36,16 @@ local foreign = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id", "any", vendor } }
 end))
 
--- The bills come page by page (erp:iter); each becomes a row in the
--- table's column order (tables.columns), its vendor's country filled in
--- once the vendors are read.
-local rows, vendor_of = {}, {}
-if foreign then
-  for bill in erp:iter("account.move", lookup.unpaid("in_invoice", foreign), fetch.pages(lookup.MOVE_FIELDS)) do
+-- The rows of the bills with those ids (nil: of every bill). The bills
+-- come page by page (erp:iter); each becomes a row in the table's column
+-- order (tables.columns), its vendor's country filled in once the vendors
+-- are read.
+local function rows_of(ids)
+  local rows, vendor_of = {}, {}
+  if foreign == nil then return rows end
+  local domain = lookup.unpaid("in_invoice", foreign)
+  if ids then domain = lookup.all(domain, { { "id", "in", ids } }) end
+  for bill in erp:iter("account.move", domain, fetch.pages(lookup.MOVE_FIELDS)) do
     local i = #rows + 1
     vendor_of[i] = bill.partner_id.id
     rows[i] = {
@@ -47,13 +55,17 @@ if foreign then
       bill.amount_total, bill.amount_residual,
     }
   end
-end
-local vendor_country = lookup.partner_countries(erp, lookup.distinct(vendor_of))
-for i, row in ipairs(rows) do
-  row[5] = ref.countries[vendor_country[vendor_of[i]]]
+  local vendor_country = lookup.partner_countries(erp, lookup.distinct(vendor_of))
+  for i, row in ipairs(rows) do
+    row[5] = ref.countries[vendor_country[vendor_of[i]]]
+  end
+  return rows
 end
 task.wait(created)
 
-local result = db:replace(TABLE, tables.columns[TABLE], rows)
-log.info("loaded " .. TABLE, { rows = result.inserted })
-return { rows = result.inserted, previous_rows = result.deleted }
+return incremental.load(db, erp, {
+  table = TABLE, columns = tables.columns[TABLE], key = "odoo_move_id",
+  model = "account.move", scope = { { "move_type", "=", "in_invoice" } },
+  related = { partner_id = "res.partner", company_id = "res.company" },
+  rows = rows_of,
+})

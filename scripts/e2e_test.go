@@ -243,6 +243,8 @@ type runOpts struct {
 	backoff    func(int) time.Duration
 	// odooURL replaces the simulator's URL (a proxy in front of it).
 	odooURL string
+	// full asks the jobs for a full refresh (--arg full_refresh=1).
+	full bool
 }
 
 // odooConfig is the default Odoo connection to the bundle's simulator.
@@ -275,11 +277,18 @@ func (b *bundle) runQuiet(ctx context.Context, o runOpts, scripts ...string) *ho
 		om.Close()
 		pgm.Close()
 	}()
+	args := o.args
+	if o.full {
+		args = map[string]string{"full_refresh": "1"}
+		for k, v := range o.args {
+			args[k] = v
+		}
+	}
 	r := &host.Runner{
 		Modules: []luabind.Module{log.Module{}, luajson.Module{}, etl.Module{}, task.Module{}, shared.New(), pgm, om},
 		Jobs:    o.jobs,
 		Timeout: o.timeout,
-		Args:    o.args,
+		Args:    args,
 		LibDir:  "lib",
 		Grace:   5 * time.Second,
 		Retries: o.jobRetries, RetriesFrom: host.FromFlag,
@@ -527,8 +536,9 @@ func TestJobsRunAlone(t *testing.T) {
 			if d := diffTables(name, columnsOf[name], ex.tables[name], got); d != "" {
 				t.Errorf("%s alone:\n%s", job, d)
 			}
+			// Its table, and etlhost_state for its watermarks.
 			rows := pgtest.QueryRows(t, b.dsn, `SELECT table_name::text FROM information_schema.tables
-				WHERE table_schema = 'public' ORDER BY 1`)
+				WHERE table_schema = 'public' AND table_name <> 'etlhost_state' ORDER BY 1`)
 			if len(rows) != 1 || rows[0][0] != name {
 				t.Errorf("tables after %s alone: %v, want only %s", job, rows, name)
 			}
@@ -578,40 +588,58 @@ func TestBadArgument(t *testing.T) {
 	}
 }
 
-// TestIdempotent: a second run on unchanged data leaves identical tables
-// (all columns but etl_loaded_at, which says when the rows were loaded).
+// TestIdempotent: a second run on unchanged data is incremental, reads no
+// record again and leaves the tables as they were (etl_loaded_at
+// included); a full refresh then reloads every row, identical but for
+// etl_loaded_at, which says when the rows were loaded.
 func TestIdempotent(t *testing.T) {
 	t.Parallel()
 	b := setup(t, odoosim.Options{Moves: 1500, Seed: 8})
 	ex := expectedTables(b.sim.Snapshot())
-	mustSucceed(t, b.run(context.Background(), runOpts{}, jobs...))
-	first := readAll(t, b.dsn, true)
 	res := mustSucceed(t, b.run(context.Background(), runOpts{}, jobs...))
+	for _, n := range tableNames {
+		if m := res[n].Value.(map[string]any); m["load"] != "full" || m["why"] != "the first run" {
+			t.Errorf("%s: first run %v, want a full load (the first run)", n, m)
+		}
+	}
+	first := readAll(t, b.dsn, true)
+	res = mustSucceed(t, b.run(context.Background(), runOpts{}, jobs...))
+	for _, n := range tableNames {
+		if m := res[n].Value.(map[string]any); m["load"] != "incremental" || m["changed"] != int64(0) || m["rows"] != int64(0) {
+			t.Errorf("%s: second run %v, want incremental with nothing changed", n, m)
+		}
+	}
+	if second := readAll(t, b.dsn, true); !maps.EqualFunc(first, second, func(a, b table) bool {
+		return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
+	}) {
+		t.Error("an incremental run with nothing changed changed the tables")
+	}
+	res = mustSucceed(t, b.run(context.Background(), runOpts{full: true}, jobs...))
 	second := readAll(t, b.dsn, true)
 	checkTables(t, b.dsn, ex)
 	for _, n := range tableNames {
 		cols := columnsOf[n]
 		last := len(cols) - 1
 		if len(first[n]) != len(second[n]) {
-			t.Errorf("%s: %d rows after the first run, %d after the second", n, len(first[n]), len(second[n]))
+			t.Errorf("%s: %d rows after the first run, %d after the full refresh", n, len(first[n]), len(second[n]))
 		}
 		for id, r1 := range first[n] {
 			r2, ok := second[n][id]
 			if !ok {
-				t.Errorf("%s: row %d gone after the second run", n, id)
+				t.Errorf("%s: row %d gone after the full refresh", n, id)
 				continue
 			}
 			if !slices.Equal(r1[:last], r2[:last]) {
 				t.Errorf("%s: row %d changed: %q then %q", n, id, r1[:last], r2[:last])
 			}
 			if r1[last] == r2[last] {
-				t.Errorf("%s: row %d: etl_loaded_at %s unchanged: the second run did not reload", n, id, r1[last])
+				t.Errorf("%s: row %d: etl_loaded_at %s unchanged: the full refresh did not reload", n, id, r1[last])
 				break
 			}
 		}
 		m := res[n].Value.(map[string]any)
-		if m["previous_rows"] != m["rows"] {
-			t.Errorf("%s: second run replaced %v rows with %v, want the same number", n, m["previous_rows"], m["rows"])
+		if m["load"] != "full" || m["deleted"] != m["rows"] || !strings.Contains(m["why"].(string), "full_refresh") {
+			t.Errorf("%s: full refresh %v, want as many rows deleted as inserted", n, m)
 		}
 	}
 }

@@ -250,7 +250,7 @@ func TestFaultOdooStopsAnswering(t *testing.T) {
 	before := b.loadOnce()
 	b.sim.SetLatency(20 * time.Millisecond)
 	stop := afterCalls(b.sim, 2, func() { b.sim.Hang(true) })
-	rep := b.run(context.Background(), runOpts{timeout: 3 * time.Second}, jobs...)
+	rep := b.run(context.Background(), runOpts{timeout: 3 * time.Second, full: true}, jobs...)
 	stop()
 	b.sim.Hang(false)
 	wantStatus(t, rep, host.StatusTimeout, "timeout")
@@ -266,7 +266,7 @@ func TestFaultOdooResetsConnections(t *testing.T) {
 	before := b.loadOnce()
 	b.sim.SetLatency(20 * time.Millisecond)
 	stop := afterCalls(b.sim, 2, func() { b.sim.ResetEvery(1) })
-	rep := b.run(context.Background(), runOpts{timeout: time.Minute}, jobs...)
+	rep := b.run(context.Background(), runOpts{timeout: time.Minute, full: true}, jobs...)
 	stop()
 	b.sim.ResetEvery(0)
 	wantStatus(t, rep, host.StatusFailed, "odoo")
@@ -284,7 +284,7 @@ func TestOdooResetsNowAndThen(t *testing.T) {
 	ex := expectedTables(b.sim.Snapshot())
 	b.sim.ResetEvery(7)
 	calls := b.sim.Calls()
-	mustSucceed(t, b.run(context.Background(), runOpts{retries: 10, args: map[string]string{"batch": "10"}}, jobs...))
+	mustSucceed(t, b.run(context.Background(), runOpts{retries: 10, full: true, args: map[string]string{"batch": "10"}}, jobs...))
 	if n := b.sim.Calls() - calls; n < 14 {
 		t.Fatalf("only %d calls: hardly a reset happened", n)
 	}
@@ -300,7 +300,7 @@ func TestFaultBackendTerminated(t *testing.T) {
 	before := b.loadOnce()
 	slowCopies(t, b.dsn, 5*time.Millisecond)
 	w := watchCopies(t, b.dsn, true)
-	rep := b.run(context.Background(), runOpts{timeout: time.Minute}, jobs...)
+	rep := b.run(context.Background(), runOpts{timeout: time.Minute, full: true}, jobs...)
 	w.check(t)
 	wantStatus(t, rep, host.StatusFailed, "pg:")
 	checkUnchanged(t, b.dsn, before)
@@ -316,7 +316,7 @@ func TestFaultTimeoutDuringLoad(t *testing.T) {
 	// the jobs have 4 s, of which fetching takes well under one.
 	slowCopies(t, b.dsn, 60*time.Millisecond)
 	w := watchCopies(t, b.dsn, false)
-	rep := b.run(context.Background(), runOpts{timeout: 4 * time.Second}, jobs...)
+	rep := b.run(context.Background(), runOpts{timeout: 4 * time.Second, full: true}, jobs...)
 	w.check(t)
 	wantStatus(t, rep, host.StatusTimeout, "timeout")
 	noCopyLeft(t, b.dsn)
@@ -333,7 +333,7 @@ func TestFaultInterruptedWhileFetching(t *testing.T) {
 	b.sim.SetLatency(300 * time.Millisecond)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	stop := afterCalls(b.sim, 4, func() { cancel(host.ErrInterrupted) })
-	rep := b.run(ctx, runOpts{timeout: time.Minute}, jobs...)
+	rep := b.run(ctx, runOpts{timeout: time.Minute, full: true}, jobs...)
 	stop()
 	cancel(nil)
 	if rep.Status != host.StatusCancelled {
@@ -359,7 +359,7 @@ func TestFaultSIGINT(t *testing.T) {
 	slowCopies(t, b.dsn, 60*time.Millisecond)
 	w := watchCopies(t, b.dsn, false)
 
-	cmd := exec.Command(bin, append([]string{"run"}, jobs...)...)
+	cmd := exec.Command(bin, append([]string{"run", "--full-refresh"}, jobs...)...)
 	cmd.Env = append(cleanEnv(),
 		"ETLHOST_PG_DSN="+b.dsn, "ETLHOST_ODOO_URL="+b.srv.URL, "ETLHOST_ODOO_DB="+b.sim.DB(),
 		"ETLHOST_ODOO_USER=admin", "ETLHOST_ODOO_PASSWORD=admin")

@@ -7,18 +7,21 @@
 --
 -- Odoo applies the rule: the domain names each company's country, so only
 -- the rows of the table travel, and the customer's country is the
--- company's. The table ventes_locales is replaced as a whole in one
--- transaction: readers see the old rows or the new ones, and a failed run
--- leaves it as it was. Run arguments: --arg batch=2000 (rows per Odoo
--- page), --arg concurrency=4 (Odoo pages read at once).
+-- company's. The table is loaded incrementally (lib/incremental.lua): only
+-- the invoices that changed since the last run, or whose customer or
+-- company did, are read again, with a full refresh on the first run and
+-- every so often; rows and watermarks commit in one transaction, so a
+-- failed run leaves both as they were. Run arguments: --arg batch=2000
+-- (rows per Odoo page), --arg concurrency=4 (Odoo pages read at once), and
+-- those of lib/incremental.lua (full_refresh, lookback, ...).
 
 local odoo = require("odoo")
 local pg = require("pg")
 local task = require("task")
-local log = require("log")
 local fetch = require("fetch")
 local lookup = require("odoo_lookup")
 local tables = require("tables")
+local incremental = require("incremental")
 
 local TABLE = "ventes_locales"
 local erp, db = odoo.connect(), pg.connect()
@@ -32,11 +35,15 @@ local home = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id.country_id", "=", g.country_id } }
 end))
 
--- One row a record, in the table's column order (tables.columns), built
--- page by page as the invoices arrive.
-local rows = {}
-if home then
-  for invoice in erp:iter("account.move", lookup.unpaid("out_invoice", home), fetch.pages(lookup.MOVE_FIELDS)) do
+-- The rows of the invoices with those ids (nil: of every invoice), one a
+-- record, in the table's column order (tables.columns), built page by
+-- page as the invoices arrive.
+local function rows_of(ids)
+  local rows = {}
+  if home == nil then return rows end
+  local domain = lookup.unpaid("out_invoice", home)
+  if ids then domain = lookup.all(domain, { { "id", "in", ids } }) end
+  for invoice in erp:iter("account.move", domain, fetch.pages(lookup.MOVE_FIELDS)) do
     local company = ref.companies[invoice.company_id.id]
     rows[#rows + 1] = {
       invoice.id, company.name, invoice.name, invoice.partner_id.name, ref.countries[company.country_id],
@@ -44,9 +51,13 @@ if home then
       invoice.amount_total, invoice.amount_residual,
     }
   end
+  return rows
 end
 task.wait(created)
 
-local result = db:replace(TABLE, tables.columns[TABLE], rows)
-log.info("loaded " .. TABLE, { rows = result.inserted })
-return { rows = result.inserted, previous_rows = result.deleted }
+return incremental.load(db, erp, {
+  table = TABLE, columns = tables.columns[TABLE], key = "odoo_move_id",
+  model = "account.move", scope = { { "move_type", "=", "out_invoice" } },
+  related = { partner_id = "res.partner", company_id = "res.company" },
+  rows = rows_of,
+})

@@ -108,6 +108,10 @@ func resolveRun(f flagValues, getenv func(string) string, cfg *host.Config) (run
 	if o.Args, err = parseArgs(f.StringSlice("arg")); err != nil {
 		return o, err
 	}
+	if f.Bool("full-refresh") {
+		// What incremental loads read (scripts/lib/incremental.lua).
+		o.Args["full_refresh"] = "1"
+	}
 	var configMemory host.Setting[int64]
 	if cfg.Run.MaxMemory != "" {
 		n, _ := host.ParseSize(cfg.Run.MaxMemory) // checked by LoadConfig

@@ -53,6 +53,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-progress", Usage: "print plain timestamped lines even on a terminal (no live view)"},
 			&cli.IntFlag{Name: "retries", Usage: "run a job that failed on a transient error (connection lost, Odoo 5xx, a deadlock) again up to `N` times; a script header may set its own", DefaultText: "0"},
 			&cli.BoolFlag{Name: "with-deps", Usage: "add the jobs the given ones run after (their header's after) from their folder"},
+			&cli.BoolFlag{Name: "full-refresh", Usage: "ask incremental jobs for a full refresh (the same as --arg full_refresh=1)"},
 			&cli.StringFlag{Name: "only", Usage: "run only the job `NAME` of the scripts given (with --with-deps, and what it runs after)"},
 		},
 		Action: a.runAction,
