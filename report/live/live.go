@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,19 @@ type liveScript struct {
 	// written so far, shown when it reports no progress of its own.
 	fetched, loaded int64
 	last            string // the last log line, shown when there is nothing else
+	// attempt of attempts is the attempt under way of a job that was
+	// retried (0: its first); retryAt is when that attempt starts.
+	attempt, attempts int
+	retryAt           time.Time
+}
+
+// waitingScript is a job waiting for the jobs it runs after (an
+// event.Waiting), until it starts or finishes without starting (skipped,
+// cancelled). wait is what it still waits for: the jobs named that have not
+// finished yet.
+type waitingScript struct {
+	s    *host.Script
+	wait []string
 }
 
 // View is the live view of a run, a host.Observer. Finish ends it.
@@ -49,9 +63,11 @@ type View struct {
 	w       io.Writer
 	start   time.Time
 	running []*liveScript
+	waiting []*waitingScript
 	counts  map[host.Status]int
-	pending []string // lines to print above the block at the next redraw
-	drawn   int      // lines of the live block on screen, below the cursor's line
+	ended   map[string]bool // the jobs that finished, by name
+	pending []string        // lines to print above the block at the next redraw
+	drawn   int             // lines of the live block on screen, below the cursor's line
 	frame   int
 	closed  bool
 
@@ -65,7 +81,7 @@ func New(ctx context.Context, w io.Writer, now func() time.Time, opts Options) *
 	if opts.Width <= 0 {
 		opts.Width = 80
 	}
-	o := &View{opts: opts, now: now, w: w, start: now(), counts: map[host.Status]int{}, stop: make(chan struct{})}
+	o := &View{opts: opts, now: now, w: w, start: now(), counts: map[host.Status]int{}, ended: map[string]bool{}, stop: make(chan struct{})}
 	o.wg.Add(1)
 	go o.loop(ctx)
 	return o
@@ -106,10 +122,12 @@ func (o *View) find(s *host.Script) *liveScript {
 	return nil
 }
 
-// ScriptStarted implements host.Observer.
+// ScriptStarted implements host.Observer: a waiting job's line becomes a
+// running one.
 func (o *View) ScriptStarted(s *host.Script, at time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.unwait(s.Name)
 	o.running = append(o.running, &liveScript{s: s, started: at})
 	o.redraw()
 }
@@ -124,9 +142,15 @@ func (o *View) ScriptEvent(s *host.Script, e host.Event) {
 	case event.Rows:
 		o.rows(s, e.RowsFetched, e.RowsLoaded)
 		return
+	case event.Waiting:
+		o.wait(s, ev.For)
+		return
 	}
 	if l, ok := e.Line(); ok {
 		o.line(s, l)
+	}
+	if ev, ok := e.Event.(event.Retrying); ok {
+		o.retrying(s, e.Time, ev)
 	}
 }
 
@@ -170,8 +194,46 @@ func (o *View) rows(s *host.Script, fetched, loaded int64) {
 	}
 }
 
+func (o *View) wait(s *host.Script, names []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.unwait(s.Name)
+	var pending []string
+	for _, n := range names {
+		if !o.ended[n] {
+			pending = append(pending, n)
+		}
+	}
+	o.waiting = append(o.waiting, &waitingScript{s: s, wait: pending})
+}
+
+// unwait removes the waiting line of the job named name, if any.
+func (o *View) unwait(name string) {
+	for i, ws := range o.waiting {
+		if ws.s.Name == name {
+			o.waiting = append(o.waiting[:i], o.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// retrying resets the line of a job about to run again: the host rolled
+// back the failed attempt's rows and progress with it.
+func (o *View) retrying(s *host.Script, at time.Time, ev event.Retrying) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ls := o.find(s); ls != nil {
+		ls.done, ls.total, ls.fetched, ls.loaded = 0, 0, 0, 0
+		ls.attempt, ls.attempts = ev.Attempt+1, ev.Attempts
+		ls.retryAt = at.Add(ev.Delay)
+		ls.last = "attempt " + fmt.Sprint(ev.Attempt) + " failed: " + text.Escape(ev.Reason)
+	}
+}
+
 // ScriptFinished implements host.Observer: the script leaves the block and
-// its outcome is printed above it.
+// its outcome is printed above it. A job that never started (skipped, or
+// cancelled before it started or while it waited) leaves its waiting line,
+// if it had one; it was never in the running ones.
 func (o *View) ScriptFinished(r *host.Result) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -181,14 +243,39 @@ func (o *View) ScriptFinished(r *host.Result) {
 			break
 		}
 	}
-	o.counts[r.Status]++
-	detail := text.Outcome(r)
-	line := fmt.Sprintf("%s %s %s %s", statusMark(r.Status), o.paintStatus(r.Status), text.Escape(r.Name), o.paint("("+text.Duration(r.Duration)+")", "2"))
-	if detail != "" {
-		line += "  " + text.Truncate(detail, 200)
+	o.unwait(r.Name)
+	o.ended[r.Name] = true
+	for _, ws := range o.waiting {
+		for i, n := range ws.wait {
+			if n == r.Name {
+				ws.wait = append(ws.wait[:i:i], ws.wait[i+1:]...)
+				break
+			}
+		}
 	}
+	o.counts[r.Status]++
+	line := o.outcomeLine(r)
 	o.pending = append(o.pending, line)
 	o.redraw()
+}
+
+// outcomeLine is the line printed for a finished job: its mark, status,
+// name, duration, then its result or error (text.Outcome: with the attempt
+// that ended it, when it was retried). A skipped job never ran: no duration, and its reason without the
+// "skipped: " its error starts with.
+func (o *View) outcomeLine(r *host.Result) string {
+	if r.Status == host.StatusSkipped {
+		line := fmt.Sprintf("%s %s %s", o.paint(statusMark(r.Status), skippedSGR), o.paintStatus(r.Status), text.Escape(r.Name))
+		if why := strings.TrimPrefix(text.Outcome(r), "skipped: "); why != "" {
+			line += "  " + o.paint(text.Truncate(why, 200), skippedSGR)
+		}
+		return line
+	}
+	line := fmt.Sprintf("%s %s %s %s", statusMark(r.Status), o.paintStatus(r.Status), text.Escape(r.Name), o.paint("("+text.Duration(r.Duration)+")", "2"))
+	if detail := text.Outcome(r); detail != "" {
+		line += "  " + text.Truncate(detail, 200)
+	}
+	return line
 }
 
 // Finish stops the redraws and prints the run's summary, in colour unless
@@ -253,11 +340,21 @@ func (o *View) block() []string {
 	for _, ls := range o.running {
 		nameW = max(nameW, utf8.RuneCountInString(text.Escape(ls.s.Name)))
 	}
+	for _, ws := range o.waiting {
+		nameW = max(nameW, utf8.RuneCountInString(text.Escape(ws.s.Name)))
+	}
 	var lines []string
 	width := o.opts.Width - 1
 	for _, ls := range o.running {
 		spin := string(spinner[o.frame%len(spinner)])
 		head := fmt.Sprintf(" %s %-*s %8s  ", spin, nameW, text.Escape(ls.s.Name), fmtElapsed(now.Sub(ls.started)))
+		if ls.attempt > 1 {
+			head += fmt.Sprintf("attempt %d/%d", ls.attempt, ls.attempts)
+			if wait := ls.retryAt.Sub(now); wait > 0 {
+				head += fmt.Sprintf(" in %.1fs", wait.Seconds())
+			}
+			head += "  "
+		}
 		room := width - utf8.RuneCountInString(head)
 		var tail, plainTail string
 		switch {
@@ -292,16 +389,31 @@ func (o *View) block() []string {
 		}
 		lines = append(lines, cut(head, width)+tail)
 	}
+	for _, ws := range o.waiting {
+		l := fmt.Sprintf(" · %-*s %8s  ", nameW, text.Escape(ws.s.Name), "")
+		if len(ws.wait) > 0 {
+			l += "waiting for " + text.Escape(strings.Join(ws.wait, ", "))
+		} else {
+			l += "waiting for a free slot (--jobs)"
+		}
+		lines = append(lines, o.paint(cut(l, width), "2"))
+	}
 	var parts []string
 	parts = append(parts, fmt.Sprintf("%d running", len(o.running)))
 	finished := 0
-	for _, st := range text.Statuses {
+	for _, st := range statuses(o.counts) {
 		if n := o.counts[st]; n > 0 {
 			finished += n
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	if waiting := o.opts.Total - finished - len(o.running); o.opts.Total > 0 && waiting > 0 {
+	// Waiting: the jobs waiting for others, and those not started yet (a
+	// --jobs slot), as far as the run's size tells.
+	waiting := len(o.waiting)
+	if o.opts.Total > 0 {
+		waiting = max(waiting, o.opts.Total-finished-len(o.running))
+	}
+	if waiting > 0 {
 		parts = append(parts, fmt.Sprintf("%d waiting", waiting))
 	}
 	status := fmt.Sprintf(" %s  %s", strings.Join(parts, " · "), fmtElapsed(now.Sub(o.start)))
@@ -335,13 +447,35 @@ func (o *View) paint(s, sgr string) string {
 	return text.Paint(o.opts.Color, s, sgr)
 }
 
+// skippedSGR is the colour of a skipped job, which did not fail itself:
+// blue, as text.PaintStatus paints its status.
+const skippedSGR = "34"
+
 func (o *View) paintStatus(st host.Status) string {
 	return text.PaintStatus(o.opts.Color, st, len(st))
 }
 
 func statusMark(st host.Status) string {
-	if st == host.StatusOK {
+	switch st {
+	case host.StatusOK:
 		return "✓"
+	case host.StatusSkipped:
+		return "○"
 	}
 	return "✗"
+}
+
+// statuses are the statuses to count in the status line: text.Statuses in
+// their order, then any other that a job ended with, so that no finished
+// job goes uncounted.
+func statuses(counts map[host.Status]int) []host.Status {
+	out := append([]host.Status(nil), text.Statuses...)
+	var extra []host.Status
+	for st := range counts {
+		if !slices.Contains(out, st) {
+			extra = append(extra, st)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
 }
