@@ -1,5 +1,12 @@
 // Package jsonreport writes a run's JSON report (`etlhost run --json`):
 // host.Report in its JSON form, indented.
+//
+// The run's status is ok, failed or cancelled; each script's is ok, failed,
+// timeout, skipped (not run: a job it runs after did not end ok; its error
+// says which, "skipped: achat_importation_upsert failed") or cancelled. A
+// job that may be retried (retries > 0) lists its attempts, the last one
+// being what its status reports: attempt, started_at, duration_ms, status,
+// error, transient and reason.
 package jsonreport
 
 import (
