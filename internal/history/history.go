@@ -41,7 +41,7 @@ type Run struct {
 	ID        int64         `json:"id"`
 	StartedAt time.Time     `json:"started_at"`
 	Duration  time.Duration `json:"-"`
-	Status    string        `json:"status"` // ok | failed | cancelled
+	Status    string        `json:"status"` // ok | failed | cancelled (a run is never skipped)
 	Hostname  string        `json:"hostname"`
 	Version   string        `json:"etlhost_version"`
 	Scripts   []ScriptRun   `json:"scripts"`
@@ -60,7 +60,7 @@ func (r Run) MarshalJSON() ([]byte, error) {
 type ScriptRun struct {
 	Name      string        `json:"name"`
 	Path      string        `json:"path"`
-	Status    string        `json:"status"` // ok | failed | timeout | cancelled
+	Status    string        `json:"status"` // ok | failed | timeout | skipped | cancelled
 	StartedAt time.Time     `json:"started_at"`
 	Duration  time.Duration `json:"-"`
 	// Rows is the result's rows field when the script returned one.
@@ -69,6 +69,54 @@ type ScriptRun struct {
 	// Result is what the script returned, as JSON (nil when nothing or
 	// when larger than MaxResultBytes).
 	Result json.RawMessage `json:"result,omitempty"`
+	// Attempts is how many times the job ran: 0 when it never started
+	// (skipped, or cancelled before it started), 2 or more when it was
+	// retried. Results recorded before schema version 2, or by an older
+	// etlhost, count 1.
+	Attempts int `json:"attempts"`
+	// AttemptLog lists the attempts of a job that may be retried, in
+	// order (nil for the others); the last is what Status reports.
+	AttemptLog []Attempt `json:"attempt_log,omitempty"`
+}
+
+// Attempt is one attempt of a job that may be retried.
+type Attempt struct {
+	Attempt   int           `json:"attempt"` // 1 for the first
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"-"`
+	Status    string        `json:"status"`
+	// Error is the first line of the attempt's error (at most
+	// MaxAttemptErrorBytes).
+	Error string `json:"error,omitempty"`
+	// Transient: an error worth retrying; Reason: what failed.
+	Transient bool   `json:"transient,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// MaxAttemptErrorBytes bounds each attempt's error in AttemptLog.
+const MaxAttemptErrorBytes = 1 << 10
+
+type attemptJSON struct {
+	plainAttempt
+	DurationMS int64 `json:"duration_ms"`
+}
+
+type plainAttempt Attempt
+
+// MarshalJSON writes the duration as duration_ms.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	return json.Marshal(attemptJSON{plainAttempt(a), a.Duration.Milliseconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (the attempt_log column).
+func (a *Attempt) UnmarshalJSON(b []byte) error {
+	var j attemptJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*a = Attempt(j.plainAttempt)
+	a.Duration = time.Duration(j.DurationMS) * time.Millisecond
+	return nil
 }
 
 // MarshalJSON adds duration_ms.
@@ -88,6 +136,11 @@ type Store struct {
 // Open connects to the database at dsn and brings its history schema up
 // to date. Errors never contain the DSN's password.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, LatestVersion())
+}
+
+// open opens the history, migrating its schema up to version.
+func open(ctx context.Context, dsn string, version int) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// The parse error may quote the DSN.
@@ -99,7 +152,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, scrub(fmt.Errorf("cannot connect to the history database: %w", err), cfg.ConnConfig.Password)
 	}
 	s := &Store{pool: pool}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, version); err != nil {
 		pool.Close()
 		return nil, scrub(err, cfg.ConnConfig.Password)
 	}
@@ -173,7 +226,7 @@ func (s *Store) Record(ctx context.Context, run *Run) (int64, error) {
 			lost.Scripts = append(lost.Scripts, sr.Name)
 			lost.Errs = append(lost.Errs, fmt.Errorf("script %q: %w", sr.Name, err))
 			// Again, with what can go wrong left out.
-			sr.Result = nil
+			sr.Result, sr.AttemptLog = nil, nil
 			sr.Error = "etlhost could not record this result whole (" + err.Error() + "): " + sr.Error
 			_ = insertScript(ctx, tx, scriptRow(id, sr))
 		}
@@ -201,7 +254,7 @@ func (e *ScriptsError) Error() string {
 
 func (e *ScriptsError) Unwrap() []error { return e.Errs }
 
-var scriptColumns = []string{"run_id", "script", "path", "status", "started_at", "duration_ms", "rows", "error", "result"}
+var scriptColumns = []string{"run_id", "script", "path", "status", "started_at", "duration_ms", "rows", "error", "result", "attempts", "attempt_log"}
 
 // scriptRow is a result as a row of script_runs, its text as PostgreSQL
 // takes it.
@@ -214,15 +267,27 @@ func scriptRow(runID int64, sr ScriptRun) []any {
 	if sr.Error != "" {
 		errText = pgtext.Text(truncateUTF8(sr.Error, MaxErrorBytes))
 	}
-	return []any{runID, pgtext.Text(sr.Name), pgtext.Text(sr.Path), pgtext.Text(sr.Status), sr.StartedAt, sr.Duration.Milliseconds(), sr.Rows, errText, result}
+	var log any
+	if len(sr.AttemptLog) > 0 {
+		attempts := make([]Attempt, len(sr.AttemptLog))
+		for i, a := range sr.AttemptLog {
+			a.Error = truncateUTF8(a.Error, MaxAttemptErrorBytes)
+			attempts[i] = a
+		}
+		if b, err := json.Marshal(attempts); err == nil {
+			log = string(pgtext.JSON(b))
+		}
+	}
+	return []any{runID, pgtext.Text(sr.Name), pgtext.Text(sr.Path), pgtext.Text(sr.Status), sr.StartedAt, sr.Duration.Milliseconds(), sr.Rows, errText, result,
+		sr.Attempts, log}
 }
 
 // insertScript writes one row of script_runs in a savepoint: a refused
 // row leaves the transaction usable.
 func insertScript(ctx context.Context, tx pgx.Tx, row []any) error {
 	return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
-		_, err := sp.Exec(ctx, `INSERT INTO etlhost.script_runs (run_id, script, path, status, started_at, duration_ms, rows, error, result)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, row...)
+		_, err := sp.Exec(ctx, `INSERT INTO etlhost.script_runs (run_id, script, path, status, started_at, duration_ms, rows, error, result, attempts, attempt_log)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, row...)
 		return err
 	})
 }
@@ -288,7 +353,7 @@ func (s *Store) Runs(ctx context.Context, q Query) ([]Run, error) {
 	for _, r := range runs {
 		ids = append(ids, r.ID)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT run_id, script, path, status, started_at, duration_ms, rows, coalesce(error, ''), result
+	rows, err = s.pool.Query(ctx, `SELECT run_id, script, path, status, started_at, duration_ms, rows, coalesce(error, ''), result, attempts, attempt_log
 		FROM etlhost.script_runs WHERE run_id = ANY($1) AND ($2 = '' OR script = $2)
 		ORDER BY run_id, started_at + duration_ms * interval '1 millisecond', script`, ids, q.Script)
 	if err != nil {
@@ -298,9 +363,14 @@ func (s *Store) Runs(ctx context.Context, q Query) ([]Run, error) {
 	for rows.Next() {
 		var sr ScriptRun
 		var runID, ms int64
-		var result []byte
-		if err := rows.Scan(&runID, &sr.Name, &sr.Path, &sr.Status, &sr.StartedAt, &ms, &sr.Rows, &sr.Error, &result); err != nil {
+		var result, log []byte
+		if err := rows.Scan(&runID, &sr.Name, &sr.Path, &sr.Status, &sr.StartedAt, &ms, &sr.Rows, &sr.Error, &result, &sr.Attempts, &log); err != nil {
 			return nil, fmt.Errorf("cannot read the scripts' results: %w", err)
+		}
+		if log != nil {
+			if err := json.Unmarshal(log, &sr.AttemptLog); err != nil {
+				return nil, fmt.Errorf("cannot read the attempts of %s in run %d: %w", sr.Name, runID, err)
+			}
 		}
 		sr.Duration = time.Duration(ms) * time.Millisecond
 		if result != nil {
@@ -319,14 +389,22 @@ func (s *Store) Runs(ctx context.Context, q Query) ([]Run, error) {
 type ScriptStats struct {
 	Name string `json:"name"`
 	// Runs is how many results the figures cover (at most Query.Last).
-	Runs     int `json:"runs"`
-	Failures int `json:"failures"` // results that were not ok
+	Runs int `json:"runs"`
+	// Failures are the results that were not ok, skipped ones included:
+	// a skipped job did not fail itself, but did not deliver either.
+	// Skipped counts those among them.
+	Failures int `json:"failures"`
+	Skipped  int `json:"skipped"`
+	// Retried counts the results that took more than one attempt (ok or
+	// not).
+	Retried int `json:"retried"`
 	// FailureRate is Failures / Runs.
 	FailureRate float64    `json:"failure_rate"`
 	LastStatus  string     `json:"last_status"`
 	LastRun     time.Time  `json:"last_run"`
 	LastSuccess *time.Time `json:"last_success,omitempty"` // over the whole history
-	// Durations of the recent results, newest first.
+	// Statuses and Durations of the recent results, newest first.
+	Statuses  []string        `json:"statuses"`
 	Durations []time.Duration `json:"-"`
 	// Average and longest of Durations over the results that were ok.
 	AvgOK, MaxOK time.Duration `json:"-"`
@@ -352,13 +430,14 @@ func (s ScriptStats) MarshalJSON() ([]byte, error) {
 func (s *Store) Scripts(ctx context.Context, q Query) ([]ScriptStats, error) {
 	rows, err := s.pool.Query(ctx, `
 		WITH recent AS (
-			SELECT script, status, started_at, duration_ms,
+			SELECT script, status, started_at, duration_ms, attempts,
 			       row_number() OVER (PARTITION BY script ORDER BY started_at DESC, run_id DESC) AS n
 			FROM etlhost.script_runs WHERE $1 = '' OR script = $1
 		)
 		SELECT r.script,
 		       array_agg(r.status ORDER BY r.n),
 		       array_agg(r.duration_ms ORDER BY r.n),
+		       count(*) FILTER (WHERE r.attempts > 1),
 		       (SELECT max(started_at + duration_ms * interval '1 millisecond') FROM etlhost.script_runs o
 		         WHERE o.script = r.script AND o.status = 'ok'),
 		       max(r.started_at + r.duration_ms * interval '1 millisecond') FILTER (WHERE r.n = 1)
@@ -373,11 +452,12 @@ func (s *Store) Scripts(ctx context.Context, q Query) ([]ScriptStats, error) {
 		var st ScriptStats
 		var statuses []string
 		var ms []int64
-		if err := rows.Scan(&st.Name, &statuses, &ms, &st.LastSuccess, &st.LastRun); err != nil {
+		if err := rows.Scan(&st.Name, &statuses, &ms, &st.Retried, &st.LastSuccess, &st.LastRun); err != nil {
 			return nil, fmt.Errorf("cannot read the scripts' history: %w", err)
 		}
 		st.Runs = len(statuses)
 		st.LastStatus = statuses[0]
+		st.Statuses = statuses
 		var okSum time.Duration
 		okN := 0
 		for i, status := range statuses {
@@ -385,6 +465,9 @@ func (s *Store) Scripts(ctx context.Context, q Query) ([]ScriptStats, error) {
 			st.Durations = append(st.Durations, d)
 			if status != "ok" {
 				st.Failures++
+				if status == "skipped" {
+					st.Skipped++
+				}
 				continue
 			}
 			okSum += d

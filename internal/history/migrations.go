@@ -43,6 +43,19 @@ CREATE INDEX script_runs_script ON etlhost.script_runs (script, started_at DESC)
 COMMENT ON TABLE etlhost.runs IS 'etlhost run history: one row per etlhost run, written by the host after the run';
 COMMENT ON TABLE etlhost.script_runs IS 'etlhost run history: one row per script of a run';
 `},
+	// A job not run because one it runs after did not end ok is skipped;
+	// a job that may be retried keeps its attempts. An older etlhost
+	// writes neither column: its results count one attempt.
+	{2, "skipped status and attempts", `
+ALTER TABLE etlhost.script_runs DROP CONSTRAINT script_runs_status_check;
+ALTER TABLE etlhost.script_runs ADD CONSTRAINT script_runs_status_check
+	CHECK (status IN ('ok', 'failed', 'timeout', 'skipped', 'cancelled'));
+ALTER TABLE etlhost.script_runs
+	ADD COLUMN attempts integer NOT NULL DEFAULT 1 CHECK (attempts >= 0),
+	ADD COLUMN attempt_log jsonb;
+COMMENT ON COLUMN etlhost.script_runs.attempts IS 'how many times the job ran: 0 when it never started (skipped, cancelled before it started), more than 1 when it was retried';
+COMMENT ON COLUMN etlhost.script_runs.attempt_log IS 'the attempts of a job that may be retried, in order: attempt, started_at, duration_ms, status, error, transient, reason';
+`},
 }
 
 // LatestVersion is the schema version this etlhost writes.
@@ -53,9 +66,9 @@ func LatestVersion() int { return migrations[len(migrations)-1].Version }
 // rather than racing to create the same tables.
 const migrationLock int64 = 0x65746c686f7374
 
-// migrate applies the missing migrations, all in one transaction under
-// the advisory lock (released at commit or rollback).
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the missing migrations up to version, all in one
+// transaction under the advisory lock (released at commit or rollback).
+func (s *Store) migrate(ctx context.Context, version int) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 			return fmt.Errorf("cannot lock the history schema for migration: %w", err)
@@ -73,7 +86,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("cannot read the history schema's version: %w", err)
 		}
 		for _, m := range migrations {
-			if m.Version <= current {
+			if m.Version <= current || m.Version > version {
 				continue
 			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
