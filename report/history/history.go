@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,6 +53,9 @@ type Recorder struct {
 	version string
 	w       io.Writer
 	store   *store.Store // opened before the run; nil when that failed
+
+	mu      sync.Mutex
+	started map[string]bool // the jobs that started (ScriptStarted), by name
 }
 
 // NewRecorder opens the history on connection conn of cfg before the run,
@@ -67,8 +72,17 @@ func NewRecorder(cfg *host.Config, conn, version string, w io.Writer) *Recorder 
 	return r
 }
 
-// ScriptStarted implements host.Observer.
-func (*Recorder) ScriptStarted(*host.Script, time.Time) {}
+// ScriptStarted implements host.Observer: a job that started ran at least
+// once; one that finishes without starting (skipped, cancelled before it
+// started) is recorded with no attempt.
+func (r *Recorder) ScriptStarted(s *host.Script, _ time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started == nil {
+		r.started = map[string]bool{}
+	}
+	r.started[s.Name] = true
+}
 
 // ScriptEvent implements host.Observer.
 func (*Recorder) ScriptEvent(*host.Script, host.Event) {}
@@ -119,9 +133,59 @@ func (r *Recorder) run(rep *host.Report) *store.Run {
 				sr.Result = b
 			}
 		}
+		sr.Attempts = r.attempts(res)
+		for _, a := range res.Attempts {
+			sr.AttemptLog = append(sr.AttemptLog, store.Attempt{Attempt: a.Attempt, StartedAt: a.StartedAt, Duration: a.Duration,
+				Status: string(a.Status), Error: a.Error, Transient: a.Transient, Reason: a.Reason})
+		}
 		run.Scripts = append(run.Scripts, sr)
 	}
 	return run
+}
+
+// attempts is how many times the job of res ran: its attempts when it may
+// be retried, else once if it started, never if it did not.
+func (r *Recorder) attempts(res *host.Result) int {
+	if n := len(res.Attempts); n > 0 {
+		return n
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Status == host.StatusSkipped || !r.started[res.Name] {
+		return 0
+	}
+	return 1
+}
+
+// statuses are text.Statuses, then any other status found in counts (a
+// newer etlhost's), so that no result goes uncounted.
+func statuses(counts map[string]int) []string {
+	var out []string
+	for _, st := range text.Statuses {
+		out = append(out, string(st))
+	}
+	var extra []string
+	for st := range counts {
+		if !slices.Contains(out, st) {
+			extra = append(extra, st)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}
+
+// retriedFor is what made an ok job try again: the reason (or error) of
+// its first failed attempt.
+func retriedFor(sr store.ScriptRun) string {
+	for _, a := range sr.AttemptLog {
+		if a.Status != string(host.StatusOK) {
+			if a.Reason != "" {
+				return a.Reason
+			}
+			return a.Error
+		}
+	}
+	return ""
 }
 
 // WriteText writes the runs and the scripts' figures (as `etlhost history`
@@ -136,6 +200,14 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 		return
 	}
 	when := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+	// The ATTEMPTS column of one script's runs shows when one of them did
+	// not run exactly once (retried, or skipped).
+	showAttempts := false
+	for _, r := range runs {
+		for _, sr := range r.Scripts {
+			showAttempts = showAttempts || sr.Attempts != 1
+		}
+	}
 	var t table
 	if q.Script == "" {
 		fmt.Fprintf(w, "Recent runs (newest first)\n")
@@ -144,19 +216,31 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 	} else {
 		fmt.Fprintf(w, "Recent runs of %s (newest first)\n", q.Script)
 		t = table{right: []bool{true, false, true, false, true, false}}
-		t.add("RUN", "STARTED", "DURATION", "STATUS", "ROWS", "ERROR")
+		head := []string{"RUN", "STARTED", "DURATION", "STATUS", "ROWS", "ERROR"}
+		if showAttempts {
+			t.right = slices.Insert(t.right, 4, true)
+			head = slices.Insert(head, 4, "ATTEMPTS")
+		}
+		t.add(head...)
 	}
 	for _, r := range runs {
 		if q.Script == "" {
 			counts := map[string]int{}
+			retried := 0
 			for _, sr := range r.Scripts {
 				counts[sr.Status]++
+				if sr.Attempts > 1 {
+					retried++
+				}
 			}
 			var parts []string
-			for _, st := range text.Statuses {
-				if n := counts[string(st)]; n > 0 {
-					parts = append(parts, fmt.Sprintf("%d %s", n, st))
+			for _, st := range statuses(counts) {
+				if n := counts[st]; n > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", n, text.Escape(st)))
 				}
+			}
+			if retried > 0 {
+				parts = append(parts, fmt.Sprintf("%d retried", retried))
 			}
 			t.add(fmt.Sprint(r.ID), when(r.StartedAt), text.Duration(r.Duration), text.Escape(r.Status), strings.Join(parts, ", "))
 			continue
@@ -166,13 +250,32 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 			if sr.Rows != nil {
 				rows = fmt.Sprint(*sr.Rows)
 			}
-			t.add(fmt.Sprint(r.ID), when(sr.StartedAt), text.Duration(sr.Duration), text.Escape(sr.Status), rows, text.Truncate(text.Escape(text.FirstLine(sr.Error)), 80))
+			msg := text.FirstLine(sr.Error)
+			if why := retriedFor(sr); msg == "" && sr.Attempts > 1 && why != "" {
+				msg = "retried after: " + why
+			}
+			cells := []string{fmt.Sprint(r.ID), when(sr.StartedAt), text.Duration(sr.Duration), text.Escape(sr.Status), rows, text.Truncate(text.Escape(msg), 80)}
+			if showAttempts {
+				cells = slices.Insert(cells, 4, fmt.Sprint(sr.Attempts))
+			}
+			t.add(cells...)
 		}
 	}
 	t.print(w)
 	fmt.Fprintf(w, "\nScripts (their last %d results)\n", q.Last)
+	// FAILED counts the results that were not ok, the skipped ones among
+	// them said apart; RETRIED shows when a result took several attempts.
+	showRetried := false
+	for _, st := range stats {
+		showRetried = showRetried || st.Retried > 0
+	}
 	t = table{right: []bool{false, true, true, true, false, false, true, true, false}}
-	t.add("SCRIPT", "RUNS", "FAILED", "FAILURE RATE", "LAST", "LAST OK", "AVG OK", "MAX OK", "RECENT DURATIONS (newest first)")
+	head := []string{"SCRIPT", "RUNS", "FAILED", "FAILURE RATE", "LAST", "LAST OK", "AVG OK", "MAX OK", "RECENT DURATIONS (newest first)"}
+	if showRetried {
+		t.right = slices.Insert(t.right, 4, true)
+		head = slices.Insert(head, 4, "RETRIED")
+	}
+	t.add(head...)
 	for _, st := range stats {
 		lastOK := "never"
 		if st.LastSuccess != nil {
@@ -184,14 +287,26 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 				recent = append(recent, "…")
 				break
 			}
+			if i < len(st.Statuses) && st.Statuses[i] == string(host.StatusSkipped) {
+				recent = append(recent, "skipped")
+				continue
+			}
 			recent = append(recent, text.Duration(d))
 		}
 		avg, mx := "-", "-"
 		if st.AvgOK > 0 {
 			avg, mx = text.Duration(st.AvgOK), text.Duration(st.MaxOK)
 		}
-		t.add(text.Escape(st.Name), fmt.Sprint(st.Runs), fmt.Sprint(st.Failures), fmt.Sprintf("%.0f%%", 100*st.FailureRate),
-			text.Escape(st.LastStatus), lastOK, avg, mx, strings.Join(recent, " "))
+		failed := fmt.Sprint(st.Failures)
+		if st.Skipped > 0 {
+			failed += fmt.Sprintf(" (%d skipped)", st.Skipped)
+		}
+		cells := []string{text.Escape(st.Name), fmt.Sprint(st.Runs), failed, fmt.Sprintf("%.0f%%", 100*st.FailureRate),
+			text.Escape(st.LastStatus), lastOK, avg, mx, strings.Join(recent, " ")}
+		if showRetried {
+			cells = slices.Insert(cells, 4, fmt.Sprint(st.Retried))
+		}
+		t.add(cells...)
 	}
 	t.print(w)
 }
