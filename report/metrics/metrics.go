@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/etlhost/etlhost/host"
@@ -21,11 +22,24 @@ import (
 )
 
 // File is the metrics file of a run: when the run ends, Finish writes its
-// metrics at Path. It is a host.Observer that needs only the run's report.
-type File struct{ Path string }
+// metrics at Path. It is a host.Observer that needs the run's report and
+// which jobs started (a job that finishes without starting ran no attempt).
+type File struct {
+	Path string
+
+	mu      sync.Mutex
+	started map[string]bool
+}
 
 // ScriptStarted implements host.Observer.
-func (*File) ScriptStarted(*host.Script, time.Time) {}
+func (f *File) ScriptStarted(s *host.Script, _ time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.started == nil {
+		f.started = map[string]bool{}
+	}
+	f.started[s.Name] = true
+}
 
 // ScriptEvent implements host.Observer.
 func (*File) ScriptEvent(*host.Script, host.Event) {}
@@ -34,7 +48,12 @@ func (*File) ScriptEvent(*host.Script, host.Event) {}
 func (*File) ScriptFinished(*host.Result) {}
 
 // Finish writes the metrics of rep to the file.
-func (f *File) Finish(rep *host.Report) error { return writeMetricsFile(f.Path, rep) }
+func (f *File) Finish(rep *host.Report) error {
+	f.mu.Lock()
+	started := f.started
+	f.mu.Unlock()
+	return writeMetricsFile(f.Path, rep, started)
+}
 
 // lastSuccessMetric carries each script's last success from one run to the
 // next: it is read back from the previous file at the same path, so it
@@ -44,12 +63,12 @@ const lastSuccessMetric = "etlhost_script_last_success_timestamp_seconds"
 // writeMetricsFile writes the metrics of rep to path atomically: a
 // temporary file in the same folder (named so the textfile collector, which
 // reads *.prom only, skips it), then a rename over the old file.
-func writeMetricsFile(path string, rep *host.Report) error {
+func writeMetricsFile(path string, rep *host.Report, started map[string]bool) error {
 	prev, err := readLastSuccess(path)
 	if err != nil {
 		return err
 	}
-	data := renderMetrics(rep, prev)
+	data := renderMetrics(rep, prev, started)
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -145,11 +164,23 @@ func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
+// attempts is how many times the job of r ran: its attempts when it may be
+// retried, else once if it started, never if it did not.
+func attempts(r *host.Result, started map[string]bool) int {
+	switch {
+	case len(r.Attempts) > 0:
+		return len(r.Attempts)
+	case r.Status == host.StatusSkipped || !started[r.Name]:
+		return 0
+	}
+	return 1
+}
+
 // renderMetrics renders a report as metric families. Per-script series are
 // labelled script="name"; statuses are one series per possible status,
 // 1 for the actual one (so `== 1` selects it and absent series never
-// confuse an alert).
-func renderMetrics(rep *host.Report, prevSuccess map[string]float64) []byte {
+// confuse an alert). started names the jobs that started.
+func renderMetrics(rep *host.Report, prevSuccess map[string]float64, started map[string]bool) []byte {
 	var b bytes.Buffer
 	family := func(name, typ, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
@@ -179,11 +210,15 @@ func renderMetrics(rep *host.Report, prevSuccess map[string]float64) []byte {
 
 	scripts := append([]*host.Result(nil), rep.Scripts...)
 	sort.Slice(scripts, func(i, j int) bool { return scripts[i].Name < scripts[j].Name })
-	family("etlhost_script_status", "gauge", "Status of each script in the last run: 1 for the status it ended with, 0 for the others.")
+	family("etlhost_script_status", "gauge", "Status of each script in the last run (ok, failed, timeout, skipped or cancelled): 1 for the status it ended with, 0 for the others.")
 	for _, r := range scripts {
 		for _, st := range text.Statuses {
 			fmt.Fprintf(&b, "etlhost_script_status{script=\"%s\",status=%q} %s\n", escapeLabel(r.Name), st, bool01(r.Status == st))
 		}
+	}
+	family("etlhost_script_attempts", "gauge", "How many times each script of the last run ran: 1 most often, 2 or more when it was retried after transient failures, 0 when it never started (skipped because a job it runs after did not end ok, or cancelled before it started).")
+	for _, r := range scripts {
+		fmt.Fprintf(&b, "etlhost_script_attempts{script=\"%s\"} %d\n", escapeLabel(r.Name), attempts(r, started))
 	}
 	family("etlhost_script_duration_seconds", "gauge", "How long each script of the last run ran.")
 	for _, r := range scripts {

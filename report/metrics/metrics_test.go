@@ -393,7 +393,7 @@ func TestMetricsLabelEscaping(t *testing.T) {
 	rep := &host.Report{Status: host.StatusOK, StartedAt: time.Unix(1700000000, 0), Duration: time.Second,
 		Scripts: []*host.Result{{Name: "odd\"name\\with\nstuff", Status: host.StatusOK, StartedAt: time.Unix(1700000000, 0),
 			Duration: 500 * time.Millisecond, Value: map[string]any{"rows": float64(3)}}}}
-	data := renderMetrics(rep, map[string]float64{})
+	data := renderMetrics(rep, map[string]float64{}, nil)
 	fams, err := parseProm(string(data))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
