@@ -210,7 +210,7 @@ func (c *Log) WriteApplied(w io.Writer, res *host.Result) {
 		return
 	}
 	why := map[host.Status]string{host.StatusFailed: "failed", host.StatusTimeout: "ran out of time",
-		host.StatusCancelled: "was interrupted"}[res.Status]
+		host.StatusCancelled: "was interrupted", host.StatusSkipped: "was skipped"}[res.Status]
 	fmt.Fprintf(w, "Not committed: the script %s.\n", why)
 	switch {
 	case len(committed) > 0:
