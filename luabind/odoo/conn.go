@@ -96,7 +96,7 @@ func (c *conn) fail(L *lua.LState, model, method string, err error) {
 		}
 		err = fmt.Errorf("odoo: %s: %w", name, err)
 	}
-	c.st.raise(L, err)
+	c.st.raise(L, err, c.client.Config().Timeout)
 }
 
 // fields returns the model's cached field descriptions.

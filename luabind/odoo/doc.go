@@ -154,6 +154,19 @@
 // Bad arguments are string errors with the script's position. Passwords and
 // API keys never reach the script.
 //
+// Each error value is classified for the host's retries (`--! retries = n`,
+// see luabind.Fault), as the very value raised, even caught and raised
+// again. Transient: kind "connect" when the connection was refused, reset,
+// lost or the host unreachable; "http" 5xx and 429; "timeout" (the call's
+// own, after the client's own retries of read methods); and the faults of
+// the exceptions Odoo itself retries before giving up (psycopg2's
+// SerializationFailure, DeadlockDetected, LockNotAvailable), of PostgreSQL
+// shutting down or starting under Odoo, and werkzeug's ServiceUnavailable
+// and TooManyRequests, told by the exception's class in the traceback.
+// Everything else is not: other faults, "auth", "client", "field",
+// "stopped", and a "connect" error of TLS or of a name that does not
+// resolve.
+//
 // Every call goes through the script's context: a hung Odoo stops the call
 // at the script's deadline.
 package odoo

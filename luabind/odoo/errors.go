@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -33,8 +34,10 @@ const (
 // method for faults. Its tostring is "scripts/x.lua:12: odoo: fault 2:
 // Record does not exist or has been deleted" for a fault and
 // "scripts/x.lua:12: odoo: res.partner.read: ..." otherwise, so pcall can
-// inspect it and an unhandled one reads well.
-func (st *state) raise(L *lua.LState, err error) {
+// inspect it and an unhandled one reads well. It records how the error is
+// classified (see classify) with the Env before raising it; callTimeout is the
+// connection's per-call timeout, for the reason.
+func (st *state) raise(L *lua.LState, err error, callTimeout time.Duration) {
 	t := L.CreateTable(0, 8)
 	set := func(k, v string) {
 		if v != "" {
@@ -76,6 +79,7 @@ func (st *state) raise(L *lua.LState, err error) {
 	set("message", msg)
 	set("where", strings.TrimSuffix(L.Where(1), ":"))
 	L.SetMetatable(t, st.errMeta)
+	st.env.Raised(t, classify(lua.LVAsString(t.RawGetString("kind")), err, callTimeout))
 	L.Error(t, 0)
 }
 

@@ -24,6 +24,8 @@ function odoo.connect(name) end
 ---The error value raised by a failed call (argument errors are strings).
 ---`tostring(e)` gives `file:line: odoo: fault 2: message` for a fault,
 ---`file:line: odoo: model.method: ...` otherwise. Same shape as pg.Error.
+---Transient for the host's retries (`--! retries = n`): kinds "connect" (refused, reset, lost),
+---"timeout", "http" 5xx and 429, and faults of Odoo's serialization failures and deadlocks.
 ---Kind "field": a row was read by a field the call did not read, e.g.
 ---`file:line: odoo: account.move: field "invoice_due_date" was not read (fields read: name, invoice_date_due, id); did you mean invoice_date_due?`
 ---@class odoo.Error

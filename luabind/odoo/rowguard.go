@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etlhost/etlhost/luabind"
 )
 
 // rowMeta builds the metatable shared by the rows of one call, read with
@@ -79,6 +81,7 @@ func raiseUnread(L *lua.LState, st *state, model, field string, read []string, m
 	t.RawSetString("field", lua.LString(field))
 	t.RawSetString("where", lua.LString(strings.TrimSuffix(L.Where(1), ":")))
 	L.SetMetatable(t, st.errMeta)
+	st.env.Raised(t, luabind.Fault{Reason: "odoo: field not read"})
 	L.Error(t, 0)
 }
 

@@ -235,6 +235,16 @@
 // present; `"..." .. e` works too. pcall can test e.sqlstate, for example
 // "23505" for a unique violation. Argument errors are plain strings.
 //
+// Each error value is classified for the host's retries (`--! retries = n`,
+// see luabind.Fault), as the very value raised, even caught and raised
+// again. Transient: SQLSTATEs 40001 (serialization failure), 40P01
+// (deadlock), 55P03 (lock not available), 57P01, 57P02 and 57P03 (the
+// server shutting down, crashed, not accepting connections yet), 53300
+// (too many connections) and class 08; a connection refused, reset, lost or
+// timed out, and a server socket missing (PostgreSQL removes it while it is
+// down). Not transient: any other SQL error, kinds "value", "usage" and
+// "stopped", a DSN or TLS problem, a host name that does not resolve.
+//
 // # Time limits
 //
 // Every call runs under the script's context: at the deadline or on

@@ -207,7 +207,10 @@ func isConnErr(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// raise raises err as a pg error value. It does not return.
+// raise raises err as a pg error value, recording its classification (see
+// classify) with the Env. It does not return.
 func (s *session) raise(L *lua.LState, op string, err error) {
-	L.Error(s.errorValue(L, op, err), 0)
+	t := s.errorValue(L, op, err)
+	s.env.Raised(t, classify(field(t, "kind"), err))
+	L.Error(t, 0)
 }

@@ -13,6 +13,8 @@ local pg = {}
 
 ---The error value raised by the module. `tostring(e)` gives
 ---`file:line: pg: ERROR: message (SQLSTATE xxxxx)`.
+---Transient for the host's retries (`--! retries = n`): SQLSTATE 40001, 40P01, 55P03,
+---57P01-57P03, 53300 and class 08, and a connection refused, reset or lost.
 ---@class pg.Error
 ---@field kind "sql"|"connect"|"stopped"|"value"|"usage"|"client"
 ---@field code string? SQLSTATE, for errors the server sent (the shape odoo.Error shares)

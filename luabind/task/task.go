@@ -20,7 +20,11 @@
 // is only ever run by its own goroutine.
 //
 // A script ends when its main chunk returns and every light thread has
-// finished; an error of a thread nobody waited for fails the script then.
+// finished; an error of a thread nobody waited for fails the script then,
+// with a *ThreadError holding the value. task.wait, wait_all, map and
+// sem:with raise a thread's error as the very value the thread raised (an
+// odoo or pg error table stays that table, and so keeps what the module
+// recorded about it for the host's retries: luabind.Env.FaultOf).
 // The script's deadline and Ctrl+C stop every thread.
 package task
 
@@ -104,6 +108,7 @@ func mustCompile(name, src string) *lua.FunctionProto {
 
 // scheduler is one script's light threads.
 type scheduler struct {
+	L       *lua.LState // the state that opened the module
 	env     *luabind.Env
 	baton   *sync.Mutex
 	threads []*handle
@@ -141,7 +146,7 @@ type handle struct {
 
 // Open implements luabind.Module.
 func (Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
-	s := &scheduler{env: env}
+	s := &scheduler{L: L, env: env}
 	t := L.NewTable()
 	fns := map[string]lua.LGFunction{
 		"sleep":     s.sleep,
@@ -383,11 +388,62 @@ func (s *scheduler) finish() error {
 	}
 	for _, h := range s.threads {
 		if h.err != nil && !h.waited {
-			return fmt.Errorf("light thread started at %s failed and nobody waited for it: %s", h.where, h.err.String())
+			return &ThreadError{Where: h.where, Value: h.err, text: s.text(h.err)}
 		}
 	}
 	return nil
 }
+
+// ThreadError is the error the script's end fails with when a light thread
+// failed and nobody waited for it. Value is the very value the thread
+// raised, so that the host can ask luabind.Env.FaultOf about it as about
+// an error the main chunk ended with.
+type ThreadError struct {
+	Where string     // where the thread was started ("scripts/x.lua:12")
+	Value lua.LValue // what it raised
+	text  string     // Value through its __tostring
+}
+
+func (e *ThreadError) Error() string {
+	text := e.text
+	if text == "" {
+		text = e.Value.String()
+	}
+	return fmt.Sprintf("light thread started at %s failed and nobody waited for it: %s", e.Where, text)
+}
+
+// text renders an error value as tostring would (an odoo or pg error
+// value through its __tostring), on a thread of its own of the script's
+// state (the state that opened the module may be a coroutine, dead by
+// now); a __tostring that fails gives the plain rendering.
+func (s *scheduler) text(v lua.LValue) string {
+	if s.L == nil {
+		return v.String()
+	}
+	fn := s.L.GetMetaField(v, "__tostring")
+	if fn == lua.LNil {
+		return v.String()
+	}
+	L, cancel := s.L.NewThread()
+	if cancel != nil {
+		defer cancel()
+	}
+	L.Push(fn)
+	L.Push(v)
+	if err := L.PCall(1, 1, nil); err != nil {
+		return v.String()
+	}
+	r := L.Get(-1)
+	L.Pop(1)
+	if str, ok := r.(lua.LString); ok {
+		return string(str)
+	}
+	return v.String()
+}
+
+// ErrorValue returns the raised value (the host need not import this
+// package to reach it: interface{ ErrorValue() lua.LValue }).
+func (e *ThreadError) ErrorValue() lua.LValue { return e.Value }
 
 // stopAll runs when the script ends, on its goroutine with the baton held:
 // it stops the threads still running and waits for them to unwind, so no
