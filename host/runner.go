@@ -697,7 +697,16 @@ func execute(ctx context.Context, sb *sandbox, s *Script, g *guard) (o outcome) 
 		return o
 	}
 	if err := sb.env.Finish(); err != nil {
-		return outcome{err: fmt.Sprintf("%s: %v", s.Path, err)}
+		o := outcome{err: fmt.Sprintf("%s: %v", s.Path, err)}
+		// A light thread nobody waited for failed: its error value (a
+		// module's, maybe) is classified as the main chunk's would be.
+		var thread interface{ ErrorValue() lua.LValue }
+		if errors.As(err, &thread) {
+			if f, ok := sb.env.FaultOf(thread.ErrorValue()); ok {
+				o.fault = &f
+			}
+		}
+		return o
 	}
 	ret := L.Get(-1)
 	value, cerr := luaconv.FromLua(ret)

@@ -319,3 +319,15 @@ func TestDefaultBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A light thread nobody waited for fails on a transient error: the job is
+// retried as if the main chunk had raised it.
+func TestRetryOfAnUnwaitedThread(t *testing.T) {
+	t.Parallel()
+	f := newFlaky()
+	paths := writeScripts(t, t.TempDir(), map[string]string{"job.lua": "--! retries = 1\nlocal task = require('task')\ntask.spawn(function() require('flaky').fail('k', 1, true) end)\nreturn {}"})
+	_, by := runScripts(t, context.Background(), &Runner{Modules: stdModules(f), Backoff: func(int) time.Duration { return 0 }}, paths)
+	if r := by["job"]; r.Status != StatusOK || len(r.Attempts) != 2 || !r.Attempts[0].Transient {
+		t.Errorf("%s after %d attempts: %q %+v", r.Status, len(r.Attempts), r.Error, r.Attempts)
+	}
+}
