@@ -23,8 +23,8 @@ func addDependencies(scripts []*Script, keys []string) []*Script {
 				continue
 			}
 			p := filepath.Join(filepath.Dir(s.Path), dep+".lua")
-			if _, err := os.Stat(p); err != nil {
-				continue
+			if _, err := os.Stat(p); err != nil || IsTestFile(p) {
+				continue // CheckDependencies says why
 			}
 			d, err := LoadScript(p, keys)
 			if err != nil {
@@ -47,8 +47,11 @@ func CheckDependencies(scripts []*Script) error {
 	}
 	for _, s := range scripts {
 		for _, dep := range s.After {
-			if byName[dep] == nil {
-				return fmt.Errorf("%s:%d: %s runs after %s, which is not among the scripts given: add %s to the command, or give --with-deps to take it from %s",
+			switch {
+			case IsTestFile(dep + ".lua"):
+				return fmt.Errorf("%s:%d: %s runs after %s, a test file: test files are not jobs (etlhost test runs them)", s.Path, s.AfterLine, s.Name, dep)
+			case byName[dep] == nil:
+				return fmt.Errorf("%s:%d: %s runs after %s, which is not among the scripts given: add %s to the command (etlhost run --with-deps takes it from %s)",
 					s.Path, s.AfterLine, s.Name, dep, filepath.Join(filepath.Dir(s.Path), dep+".lua"), filepath.Dir(s.Path)+string(filepath.Separator))
 			}
 		}

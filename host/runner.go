@@ -223,6 +223,15 @@ func IsTestFile(path string) bool {
 // script (status cancelled) and returns once they have unwound or the grace
 // period has passed.
 func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
+	var graph []*Script
+	for _, s := range scripts {
+		if s.skip == "" {
+			graph = append(graph, s)
+		}
+	}
+	if err := CheckDependencies(graph); err != nil {
+		return nil, err
+	}
 	lib, err := r.openLib()
 	if err != nil {
 		return nil, err
@@ -299,6 +308,8 @@ func (r *Runner) Run(ctx context.Context, scripts []*Script) (*Report, error) {
 					select {
 					case <-ended[dep].done:
 					case <-ctx.Done():
+					}
+					if ctx.Err() != nil {
 						finish(cancelled(s))
 						return
 					}
@@ -396,14 +407,23 @@ type scriptLog struct {
 	total   int64
 	fetched int64
 	loaded  int64
-	nowFun  func() time.Time
+	// sent counts the writes this attempt sent to Odoo (not planned ones).
+	sent   int
+	nowFun func() time.Time
+}
+
+// odooWritesSent is how many writes the current attempt sent to Odoo.
+func (l *scriptLog) odooWritesSent() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent
 }
 
 // startAttempt resets the totals for a new attempt of the job: the rows and
 // progress of a failed attempt were rolled back with it. Its log lines stay.
 func (l *scriptLog) startAttempt() {
 	l.mu.Lock()
-	l.done, l.total, l.fetched, l.loaded = 0, 0, 0, 0
+	l.done, l.total, l.fetched, l.loaded, l.sent = 0, 0, 0, 0, 0
 	l.mu.Unlock()
 }
 
@@ -418,6 +438,10 @@ func (l *scriptLog) Emit(ev event.Event) {
 		l.loaded += x.Loaded
 	case event.Progress:
 		l.done, l.total = x.Done, x.Total
+	case event.OdooWrite:
+		if !x.Planned {
+			l.sent++
+		}
 	}
 	e.RowsFetched, e.RowsLoaded = l.fetched, l.loaded
 	if hasLine {
@@ -528,6 +552,12 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		if res.Status != StatusFailed || fault == nil || !fault.Transient {
 			return res
 		}
+		if sent := logs.odooWritesSent(); sent > 0 {
+			// Odoo has no transaction across calls: what the attempt sent
+			// stays applied, and running the job again would send it twice.
+			res.Error += fmt.Sprintf("\nnot tried again: attempt %d sent %d writes to Odoo, which keeps them (it has no transaction across calls)", n, sent)
+			return res
+		}
 		if n > retries {
 			res.Error += fmt.Sprintf("\ngave up after %d attempts: each failed on a transient error", n)
 			return res
@@ -541,7 +571,12 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		select {
 		case <-time.After(delay):
 		case <-jobCtx.Done():
-			return res // the deadline or Ctrl+C came while it waited: what the last attempt left stands
+			if parent.Err() != nil {
+				// Ctrl+C while it waited: the job was interrupted.
+				res.Status = StatusCancelled
+				res.Error = "cancelled: " + context.Cause(parent).Error() + "\n" + res.Error
+			}
+			return res // the deadline came while it waited: what the last attempt left stands
 		}
 	}
 }
@@ -594,6 +629,7 @@ func (r *Runner) attempt(parent, jobCtx context.Context, s *Script, limit Settin
 		}
 	}
 	res := &Result{Name: s.Name, Path: s.Path, StartedAt: started, Duration: r.now().Sub(started)}
+	var fault *luabind.Fault
 	cause := context.Cause(ctx)
 	var memErr *MemoryError
 	switch {
@@ -623,6 +659,7 @@ func (r *Runner) attempt(parent, jobCtx context.Context, s *Script, limit Settin
 			timeoutError(s, limit), res.Duration.Round(time.Millisecond))
 	case o.err != "":
 		res.Status = StatusFailed
+		fault = o.fault // only a script's own error may be retried: not a memory limit, a timeout, a stuck thread
 	default:
 		res.Status = StatusOK
 		res.Value = o.value
@@ -648,7 +685,7 @@ func (r *Runner) attempt(parent, jobCtx context.Context, s *Script, limit Settin
 		res.Logs = append(res.Logs, LogLine{Time: r.now(), Level: luabind.LevelWarn, Msg: fmt.Sprintf("%d more log lines were not kept", logs.drops)})
 	}
 	logs.mu.Unlock()
-	return res, o.fault
+	return res, fault
 }
 
 // execute builds the script's state and runs it. It never panics: a panic

@@ -49,6 +49,10 @@ func (f *flaky) Open(L *lua.LState, env *luabind.Env) lua.LValue {
 		L.Error(e, 0)
 		return 0
 	}))
+	t.RawSetString("write", L.NewFunction(func(L *lua.LState) int {
+		env.Emit(event.OdooWrite{Connection: "default", Model: "res.partner", Method: "write", IDs: []int64{7}})
+		return 0
+	}))
 	t.RawSetString("mark", L.NewFunction(func(L *lua.LState) int {
 		f.mu.Lock()
 		f.marks = append(f.marks, L.CheckString(1))
@@ -204,7 +208,7 @@ func TestDependencyErrors(t *testing.T) {
 		want     string // "" for none
 		loaded   int
 	}{
-		{"unknown", []string{p("b.lua")}, false, p("b.lua") + ":1: b runs after a, which is not among the scripts given: add " + p("a.lua") + " to the command, or give --with-deps to take it from " + dir + sep, 0},
+		{"unknown", []string{p("b.lua")}, false, p("b.lua") + ":1: b runs after a, which is not among the scripts given: add " + p("a.lua") + " to the command (etlhost run --with-deps takes it from " + dir + sep + ")", 0},
 		{"with deps", []string{p("b.lua")}, true, "", 2},
 		{"with deps, not in the folder", []string{p("lost.lua")}, true, p("lost.lua") + ":1: lost runs after nowhere, which is not among the scripts given", 0},
 		{"with deps, from the script's own folder only", []string{p("sub/c.lua")}, true, "c runs after a, which is not among the scripts given", 0},
@@ -330,4 +334,73 @@ func TestRetryOfAnUnwaitedThread(t *testing.T) {
 	if r := by["job"]; r.Status != StatusOK || len(r.Attempts) != 2 || !r.Attempts[0].Transient {
 		t.Errorf("%s after %d attempts: %q %+v", r.Status, len(r.Attempts), r.Error, r.Attempts)
 	}
+}
+
+// Bugs found in review: a script whose `after` names no script given, run
+// without Load (as exec runs its script), is a usage error, not a panic;
+// Ctrl+C while a job waits to try again is cancelled; an attempt that sent
+// a write to Odoo is never retried; test files are not dependencies; a
+// job name cannot carry terminal escapes.
+func TestDependenciesAndRetriesEdges(t *testing.T) {
+	t.Parallel()
+	t.Run("Run checks the graph", func(t *testing.T) {
+		t.Parallel()
+		s, err := CompileScript("fix", "fix.lua", []byte("--! after = other\nreturn {}"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = (&Runner{Modules: stdModules()}).Run(context.Background(), []*Script{s})
+		if err == nil || !strings.Contains(err.Error(), "fix runs after other, which is not among the scripts given") {
+			t.Fatalf("error %v", err)
+		}
+	})
+	t.Run("Ctrl+C during the backoff", func(t *testing.T) {
+		t.Parallel()
+		f := newFlaky()
+		paths := writeScripts(t, t.TempDir(), map[string]string{"job.lua": "--! retries = 3\nrequire('flaky').fail('k', 9, true)"})
+		ctx, cancel := context.WithCancelCause(context.Background())
+		time.AfterFunc(300*time.Millisecond, func() { cancel(ErrInterrupted) })
+		rep, by := runScripts(t, ctx, &Runner{Modules: stdModules(f), Backoff: func(int) time.Duration { return 5 * time.Second }}, paths)
+		if rep.Status != StatusCancelled || by["job"].Status != StatusCancelled || len(by["job"].Attempts) != 1 {
+			t.Errorf("run %s, job %s after %d attempts: %q", rep.Status, by["job"].Status, len(by["job"].Attempts), by["job"].Error)
+		}
+	})
+	t.Run("an attempt that wrote to Odoo", func(t *testing.T) {
+		t.Parallel()
+		f := newFlaky()
+		paths := writeScripts(t, t.TempDir(), map[string]string{"job.lua": "--! retries = 3\nrequire('flaky').write()\nrequire('flaky').fail('k', 9, true)"})
+		_, by := runScripts(t, context.Background(), &Runner{Modules: stdModules(f), Backoff: func(int) time.Duration { return 0 }}, paths)
+		if r := by["job"]; r.Status != StatusFailed || len(r.Attempts) != 1 || !strings.Contains(r.Error, "not tried again: attempt 1 sent 1 writes to Odoo") {
+			t.Errorf("%s after %d attempts: %q", r.Status, len(r.Attempts), r.Error)
+		}
+	})
+	t.Run("a test file is not a dependency", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		paths := writeScripts(t, dir, map[string]string{"job.lua": "--! after = x_test\nreturn {}", "x_test.lua": "error('a test file ran as a job')"})
+		for _, withDeps := range []bool{false, true} {
+			job := filepath.Join(dir, "job.lua")
+			for _, given := range [][]string{{job}, paths} {
+				_, err := (&Runner{Modules: stdModules(), WithDeps: withDeps}).Load(given)
+				if err == nil || !strings.Contains(err.Error(), "job runs after x_test, a test file: test files are not jobs") {
+					t.Errorf("with deps %v, given %d: %v", withDeps, len(given), err)
+				}
+			}
+		}
+	})
+	t.Run("no terminal escapes in a job name", func(t *testing.T) {
+		t.Parallel()
+		paths := writeScripts(t, t.TempDir(), map[string]string{"j.lua": "--! after = a\x1b[31m, b\x07\nreturn {}"})
+		if _, err := LoadScript(paths[0], nil); err == nil || !strings.Contains(err.Error(), "bad after") {
+			t.Errorf("error %v", err)
+		}
+	})
+	t.Run("a job named twice", func(t *testing.T) {
+		t.Parallel()
+		paths := writeScripts(t, t.TempDir(), map[string]string{"j.lua": "--! after = a, a\nreturn {}"})
+		s, err := LoadScript(paths[0], nil)
+		if err != nil || fmt.Sprint(s.After) != "[a]" {
+			t.Errorf("after %v, %v", s.After, err)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -261,7 +262,7 @@ func isIdent(c byte) bool { return isIdentStart(c) || (c >= '0' && c <= '9') }
 // `--! key = value`. It stops at the first line that is not a comment or
 // blank.
 // jobNameRe is a job's name as `after` gives it: a file name without .lua.
-var jobNameRe = regexp.MustCompile(`^[^\s,/\\]+$`)
+var jobNameRe = regexp.MustCompile(`^[^\s,/\\\p{Cc}]+$`)
 
 // header is what parseHeader read.
 type header struct {
@@ -323,7 +324,9 @@ func parseHeader(path string, src []byte, knownKeys []string) (*header, error) {
 				if !jobNameRe.MatchString(name) {
 					return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad after %q: expected job names separated by commas, as the report names them (achat_importation_upsert, ventes_locales_upsert)", value)}
 				}
-				h.after = append(h.after, name)
+				if !slices.Contains(h.after, name) {
+					h.after = append(h.after, name)
+				}
 			}
 			h.afterLine = lineNo
 		}

@@ -84,7 +84,11 @@ func (a *App) auditAction(c *cli.Context) error {
 		defer cancel()
 		recs, err = audit.ReadTable(ctx, o.DSN, o.ConnName, f)
 	} else {
-		recs, err = audit.ReadFile(o.File, f)
+		var skipped []int
+		recs, skipped, err = audit.ReadFile(o.File, f)
+		if len(skipped) > 0 {
+			fmt.Fprintf(a.Stderr, "etlhost: audit: %s: lines %v are not audit records (a write cut short?): left out\n", o.File, skipped)
+		}
 	}
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}

@@ -33,7 +33,7 @@ func TestAuditCommand(t *testing.T) {
 			t.Fatalf("exec %q: exit %d\n%s\n%s", fix.code, out.code, out.stdout, out.stderr)
 		}
 	}
-	recs, err := audit.ReadFile(file, audit.Filter{})
+	recs, _, err := audit.ReadFile(file, audit.Filter{})
 	if err != nil || len(recs) != 3 {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}

@@ -137,6 +137,9 @@ func (a *App) execAction(c *cli.Context) error {
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
+	if len(script.After) > 0 {
+		return usageErr("%s:%d: exec runs one fix on its own: the header's after has no meaning here; remove it (etlhost run orders jobs)", src.path, script.AfterLine)
+	}
 	if !c.Bool("commit") {
 		res, plan, err := a.execPass(c, cfg, src, script, true)
 		if err != nil {
@@ -210,6 +213,10 @@ func (a *App) execRunner(c *cli.Context, cfg *host.Config, src *execSource, dry 
 	r, closeMods := a.runner(opts, cfg)
 	r.Jobs = 1
 	r.ModuleGlobals = true // as in the REPL
+	// A fix runs once: its Odoo writes stay applied when it fails, and a
+	// retry would send them again. Retries are for etlhost run; this beats
+	// a header's retries as a command-line setting would.
+	r.Retries, r.RetriesFrom = 0, host.FromFlag
 	r.DryRun = dry
 	r.Atomic = !dry
 	r.LibDir = src.libDir

@@ -180,9 +180,15 @@ func Open(ctx context.Context, o Options) (*Trail, error) {
 	if err := os.MkdirAll(filepath.Dir(o.File), 0o700); err != nil {
 		return nil, fmt.Errorf("audit: cannot create the folder of the audit file: %w", err)
 	}
-	f, err := os.OpenFile(o.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(o.File, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: cannot open the audit file: %w", err)
+	}
+	// A record cut short by a crash leaves the file without its last
+	// newline: end that line, so the next record starts on its own.
+	if err := endLastLine(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: cannot prepare the audit file: %w", err)
 	}
 	t := &Trail{path: o.File, file: f, name: o.ConnName}
 	if o.DSN == "" {
@@ -209,20 +215,41 @@ func (t *Trail) connect(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("audit: connect to history connection %q: %s", t.name, t.scrub(err.Error()))
 	}
-	if _, err := conn.Exec(ctx, createSQL); err != nil {
-		var pe *pgconn.PgError
-		// Two etlhosts creating the table at once: the loser fails on
-		// one of the catalog's unique indexes (the relation, 42P07, its
-		// row type, 42710, or the index itself, 23505) once the winner
-		// has committed, and the table is there.
-		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07" && pe.Code != "42710") {
-			conn.Close(context.WithoutCancel(ctx))
-			return fmt.Errorf("audit: create table %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+	// The table is created only when missing: CREATE TABLE IF NOT EXISTS
+	// needs the CREATE privilege on the schema even when there is nothing
+	// to create, and the role writing the trail may only have been granted
+	// INSERT on the table.
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, Table).Scan(&exists); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return fmt.Errorf("audit: look for %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, createSQL); err != nil {
+			var pe *pgconn.PgError
+			// Two etlhosts creating the table at once: the loser fails on
+			// one of the catalog's unique indexes (the relation, 42P07, its
+			// row type, 42710, or the index itself, 23505) once the winner
+			// has committed, and the table is there.
+			if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07" && pe.Code != "42710") {
+				conn.Close(context.WithoutCancel(ctx))
+				return fmt.Errorf("audit: create table %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+			}
 		}
 	}
-	if _, err := conn.Exec(ctx, upgradeSQL); err != nil {
+	// Likewise the column: ALTER TABLE needs the table's owner even when
+	// there is nothing to add.
+	var hasResult bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'result')`, Table).Scan(&hasResult); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
-		return fmt.Errorf("audit: add the result column to %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+		return fmt.Errorf("audit: read the columns of %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+	}
+	if !hasResult {
+		if _, err := conn.Exec(ctx, upgradeSQL); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("audit: add the result column to %s on history connection %q: %s", Table, t.name, t.scrub(err.Error()))
+		}
 	}
 	t.conn = conn
 	return nil
@@ -378,4 +405,21 @@ func nullText(b []byte) any {
 		return nil
 	}
 	return string(b)
+}
+
+// endLastLine appends a newline to f when it does not end with one.
+func endLastLine(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	_, err = f.Write([]byte{'\n'})
+	return err
 }

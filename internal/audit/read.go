@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,32 +48,25 @@ func (f Filter) Match(rec *Record) bool {
 }
 
 // ReadFile reads the records of the audit file at path that pass f, oldest
-// first. A line that is not a record (a write cut short by a crash) is an
-// error naming its line, unless it is the last line of the file.
-func ReadFile(path string, f Filter) ([]Record, error) {
+// first. A line that is not a record (a write cut short by a crash) does
+// not hide the others: its line number is in skipped.
+func ReadFile(path string, f Filter) (recs []Record, skipped []int, err error) {
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit: cannot open the audit file: %w", err)
+		return nil, nil, fmt.Errorf("audit: cannot open the audit file: %w", err)
 	}
 	defer file.Close()
 	return read(file, path, f)
 }
 
-func read(r io.Reader, path string, f Filter) ([]Record, error) {
+func read(r io.Reader, path string, f Filter) (out []Record, skipped []int, err error) {
 	br := bufio.NewReader(r)
-	var (
-		out     []Record
-		pending error // a bad line, an error unless it was the last
-	)
 	for lineNo := 1; ; lineNo++ {
 		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			if pending != nil {
-				return nil, pending
-			}
+		if len(bytes.TrimSpace(line)) > 0 {
 			var rec Record
 			if jerr := json.Unmarshal(line, &rec); jerr != nil {
-				pending = fmt.Errorf("audit: %s:%d is not an audit record: %v", path, lineNo, jerr)
+				skipped = append(skipped, lineNo)
 			} else if f.Match(&rec) {
 				out = append(out, rec)
 			}
@@ -81,10 +75,10 @@ func read(r io.Reader, path string, f Filter) ([]Record, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("audit: read %s: %w", path, err)
+			return nil, nil, fmt.Errorf("audit: read %s: %w", path, err)
 		}
 	}
-	return keepLast(out, f.Last), nil
+	return keepLast(out, f.Last), skipped, nil
 }
 
 func keepLast(recs []Record, n int) []Record {

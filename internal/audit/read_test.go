@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,17 +80,18 @@ func TestReadFile(t *testing.T) {
 	for _, tc := range filterCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ReadFile(path, tc.f)
-			if err != nil {
-				t.Fatal(err)
+			got, skipped, err := ReadFile(path, tc.f)
+			if err != nil || skipped != nil {
+				t.Fatal(err, skipped)
 			}
 			checkRecords(t, got, tc.want)
 		})
 	}
 }
 
-// A last line cut short (a crash while appending) is left out; a bad line
-// before others is an error naming it.
+// A line cut short (a crash while appending) is left out and named; the
+// records around it are read. The next record appended after such a line
+// starts on a line of its own.
 func TestReadFileBadLines(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -97,16 +100,46 @@ func TestReadFileBadLines(t *testing.T) {
 	good, _ := os.ReadFile(path)
 	cut := filepath.Join(dir, "cut.jsonl")
 	os.WriteFile(cut, append(append([]byte{}, good...), `{"time":"2026-12-0`...), 0o600)
-	if got, err := ReadFile(cut, Filter{}); err != nil || len(got) != 3 {
-		t.Fatalf("cut last line: %d records, %v; want 3 and no error", len(got), err)
+	if got, skipped, err := ReadFile(cut, Filter{}); err != nil || len(got) != 3 || fmt.Sprint(skipped) != "[4]" {
+		t.Fatalf("cut last line: %d records, skipped %v, %v; want 3, [4]", len(got), skipped, err)
+	}
+	writeTrail(t, Options{File: cut}) // three more, after the cut line
+	if got, skipped, err := ReadFile(cut, Filter{}); err != nil || len(got) != 6 || fmt.Sprint(skipped) != "[4]" {
+		t.Fatalf("after appending: %d records, skipped %v, %v; want 6, [4]", len(got), skipped, err)
 	}
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, append([]byte("not json\n"), good...), 0o600)
-	if _, err := ReadFile(bad, Filter{}); err == nil || !strings.Contains(err.Error(), "bad.jsonl:1 is not an audit record") {
-		t.Fatalf("error %v, want line 1 named", err)
+	if got, skipped, err := ReadFile(bad, Filter{}); err != nil || len(got) != 3 || fmt.Sprint(skipped) != "[1]" {
+		t.Fatalf("bad first line: %d records, skipped %v, %v", len(got), skipped, err)
 	}
-	if _, err := ReadFile(filepath.Join(dir, "none.jsonl"), Filter{}); err == nil || !strings.Contains(err.Error(), "cannot open the audit file") {
+	if _, _, err := ReadFile(filepath.Join(dir, "none.jsonl"), Filter{}); err == nil || !strings.Contains(err.Error(), "cannot open the audit file") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// A role that may only insert into the table (not its owner) keeps the
+// trail: nothing is altered when the result column is there.
+func TestTableWriterNotOwner(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	writeTrail(t, Options{File: filepath.Join(t.TempDir(), "a.jsonl"), DSN: dsn, ConnName: "history"})
+	role := "audit_writer_" + strings.ReplaceAll(filepath.Base(t.TempDir()), "-", "")
+	role = strings.ToLower(role[:min(len(role), 40)])
+	pgtest.Exec(t, dsn, "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'")
+	t.Cleanup(func() { pgtest.Exec(t, dsn, "DROP OWNED BY "+role+"; DROP ROLE "+role) })
+	pgtest.Exec(t, dsn, "GRANT INSERT, SELECT ON "+Table+" TO "+role+"; GRANT USAGE ON SEQUENCE "+Table+"_id_seq TO "+role)
+	writer := dsn + " user=" + role + " password=pw" // the last of a key wins
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		u.User = url.UserPassword(role, "pw")
+		writer = u.String()
+	}
+	tr, err := Open(context.Background(), Options{File: filepath.Join(t.TempDir(), "b.jsonl"), DSN: writer, ConnName: "history"})
+	if err != nil {
+		t.Fatalf("a writer that does not own the table: %v", err)
+	}
+	defer tr.Close()
+	if err := tr.Append(context.Background(), sampleRecord("fix()")); err != nil {
+		t.Fatal(err)
 	}
 }
 
