@@ -273,6 +273,10 @@ const createSQL = `CREATE TABLE IF NOT EXISTS ` + Table + ` (
 	result jsonb
 )`
 
+// MaxResultBytes bounds the result an audit record keeps (as JSON): a fix
+// returning a large table is recorded with a note of its size instead.
+const MaxResultBytes = 64 << 10
+
 // upgradeSQL brings a table created before the result column up to date.
 const upgradeSQL = `ALTER TABLE ` + Table + ` ADD COLUMN IF NOT EXISTS result jsonb`
 
@@ -328,16 +332,19 @@ func (t *Trail) Append(ctx context.Context, rec *Record) error {
 
 // encodable returns rec, or when one of its Odoo writes' values or its
 // result cannot be encoded as JSON, a copy with those replaced by their
-// text.
+// text (a result too large for a record: by a note of its size).
 func encodable(rec *Record) *Record {
 	_, werr := json.Marshal(rec.OdooWrites)
-	_, rerr := json.Marshal(rec.Result)
-	if werr == nil && rerr == nil {
+	result, rerr := json.Marshal(rec.Result)
+	if werr == nil && rerr == nil && len(result) <= MaxResultBytes {
 		return rec
 	}
 	c := *rec
-	if rerr != nil {
+	switch {
+	case rerr != nil:
 		c.Result = fmt.Sprint(rec.Result)
+	case len(result) > MaxResultBytes:
+		c.Result = fmt.Sprintf("a result of %d bytes of JSON, more than the %d an audit record keeps", len(result), MaxResultBytes)
 	}
 	c.OdooWrites = make([]OdooWrite, len(rec.OdooWrites))
 	for i, w := range rec.OdooWrites {

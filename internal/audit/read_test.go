@@ -188,3 +188,23 @@ func TestReadTableMissing(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// A fix returning a large table is recorded with a note of its size.
+func TestLargeResult(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	tr, err := Open(context.Background(), Options{File: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := sampleRecord("fix()")
+	rec.Result = map[string]any{"blob": strings.Repeat("x", MaxResultBytes)}
+	if err := tr.Append(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	got, _, err := ReadFile(path, Filter{})
+	if err != nil || len(got) != 1 || !strings.HasPrefix(fmt.Sprint(got[0].Result), "a result of 65547 bytes of JSON, more than the 65536") {
+		t.Fatalf("%v %v", got, err)
+	}
+}
