@@ -48,23 +48,27 @@ local no_maturity = 0
 local function rows_of(ids)
   local installments, bill_ids = {}, {}
   if local_bill == nil then return {} end
+  local bills = lookup.unpaid("in_invoice", local_bill)
+  if ids then bills = lookup.all(bills, { { "id", "in", ids } }) end
   local domain = {
     { "parent_state", "=", "posted" },
     { "account_id.account_type", "=", "liability_payable" },
     { "reconciled", "=", false },
     { "amount_residual", "!=", 0 },
-    { "move_id", "any", lookup.unpaid("in_invoice", local_bill) },
+    { "move_id", "any", bills },
   }
+  -- Naming the bills twice lets Odoo's database use the index on move_id
+  -- for the lines and the primary key for the bills.
   if ids then domain[#domain + 1] = { "move_id", "in", ids } end
   for line in erp:iter("account.move.line", domain, fetch.pages({ "move_id", "date_maturity", "amount_residual" })) do
     installments[#installments + 1] = { line.id, line.move_id.id, line.date_maturity, line.amount_residual }
     bill_ids[#bill_ids + 1] = line.move_id.id
   end
-  local bills = lookup.rows_by_id(erp, "account.move", lookup.distinct(bill_ids), lookup.MOVE_FIELDS)
+  local by_id = lookup.rows_by_id(erp, "account.move", lookup.distinct(bill_ids), lookup.MOVE_FIELDS)
   local rows = {}
   for _, line in ipairs(installments) do
     local line_id, bill_id, date_maturity, residual = line[1], line[2], line[3], line[4]
-    local bill = bills[bill_id]
+    local bill = by_id[bill_id]
     local company = ref.companies[bill.company_id.id]
     -- An installment always has a due date in Odoo; should one lack it,
     -- the bill's due date stands in (date_maturity is NOT NULL).
