@@ -8,6 +8,7 @@
 --     model = "account.move",                     -- that record's model: the cursor
 --     scope = { { "move_type", "=", "out_invoice" } },   -- the records of the model the table can hold rows of
 --     related = { partner_id = "res.partner", company_id = "res.company" },  -- a change there re-reads the records pointing at it
+--     children = { ["account.move.line"] = "move_id" },  -- a changed child re-reads the record its field points at (optional)
 --     rows = function(ids) ... end,               -- the rows of those records (ids nil: of every record), as today's job builds them
 --   })
 --
@@ -41,6 +42,9 @@
 --   the window can overlap without duplicates.
 -- * A changed related record (a partner whose country changed, archived,
 --   a company whose country changed) re-reads every record pointing at it.
+--   A changed child (an installment line whose due date or amount moved,
+--   which leaves its invoice's own write_date alone when the invoice's
+--   totals do not change) re-reads the record it belongs to.
 -- * What incremental reads cannot see (a deleted draft never reaches the
 --   tables; a record changed without a write_date, reference data such as a
 --   currency renamed) is caught by a full refresh: the first run, --arg
@@ -131,10 +135,13 @@ local function live_columns(tx, name)
 end
 
 -- full_reason says why this run must be a full refresh (nil: it need not).
-local function full_reason(state, cfg, columns, now)
+local function full_reason(state, cfg, columns, now, models)
   if state == nil then return "the first run" end
   if cfg.full then return "a full refresh was asked for (--arg full_refresh)" end
   if state.columns ~= columns then return "the table's columns are not the ones of its last load" end
+  for _, model in ipairs(models) do
+    if (state.watermarks or {})[model] == nil then return "no watermark for " .. model .. " (the job reads a new model)" end
+  end
   if (state.runs_since_full or 0) + 1 >= cfg.every_runs then
     return string.format("%d runs since the last full refresh (full_every_runs)", cfg.every_runs)
   end
@@ -175,6 +182,14 @@ local function changed(erp, spec, state, cfg)
     local rel = erp:search(model, { { "write_date", ">=", since(model) } }, all)
     if #rel > 0 then add(erp:search(spec.model, scoped({ field, "in", rel }), all)) end
   end
+  for _, model in ipairs(spec.child_models) do
+    local field = spec.children[model]
+    local parents = {}
+    for _, c in ipairs(erp:search_read(model, { { "write_date", ">=", since(model) } }, { fields = { field }, context = all.context })) do
+      if c[field] then parents[#parents + 1] = c[field].id end
+    end
+    add(parents)
+  end
   table.sort(ids)
   return ids
 end
@@ -202,6 +217,10 @@ local function check(spec)
   spec.related_fields = {}
   for field in pairs(spec.related) do spec.related_fields[#spec.related_fields + 1] = field end
   table.sort(spec.related_fields)
+  spec.children = spec.children or {}
+  spec.child_models = {}
+  for model in pairs(spec.children) do spec.child_models[#spec.child_models + 1] = model end
+  table.sort(spec.child_models)
 end
 
 -- load loads spec.table from Odoo, incrementally when it can (see above),
@@ -223,7 +242,11 @@ function M.load(db, erp, spec)
     local now = os.time()
     local marks = { [spec.model] = to_datetime(now) }
     for _, field in ipairs(spec.related_fields) do marks[spec.related[field]] = to_datetime(now) end
-    local why = full_reason(state, cfg, columns, now)
+    for _, model in ipairs(spec.child_models) do marks[model] = to_datetime(now) end
+    local models = {}
+    for model in pairs(marks) do models[#models + 1] = model end
+    table.sort(models)
+    local why = full_reason(state, cfg, columns, now, models)
     if why then
       local r = tx:replace(spec.table, spec.columns, spec.rows(nil), { lock = false })
       tx:set_state(STATE, { columns = columns, watermarks = marks, runs_since_full = 0, full_at = now })
