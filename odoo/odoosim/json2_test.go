@@ -158,7 +158,7 @@ func TestJSON2Errors(t *testing.T) {
 		{"ids on a model method", "res.partner", "search", key, map[string]any{"ids": []any{1}, "domain": D()}, nil, 422,
 			"werkzeug.exceptions.UnprocessableEntity", "cannot call res.partner.search with ids"},
 		{"user error", "account.move", "unlink", key, map[string]any{"ids": []any{1}}, nil, 422,
-			"odoo.exceptions.UserError", "You cannot delete an entry which has been posted once."},
+			"odoo.exceptions.UserError", "You cannot delete an item linked to a posted entry."},
 		{"validation error", "account.move", "write", key, map[string]any{"ids": []any{5}, "vals": map[string]any{"partner_id": 999}}, nil, 422,
 			"odoo.exceptions.ValidationError", ""},
 		{"invalid field", "account.move", "search_read", key, map[string]any{"domain": D(), "fields": []any{"foo"}}, nil, 500,

@@ -85,7 +85,7 @@ func TestLegacyXMLRPCFaults(t *testing.T) {
 			"<struct><member><name>name</name><value>x</value></member></struct>"))),
 			"warning -- MissingError\n\nRecord does not exist or has been deleted.\n(Record: res.partner(999,), User: 2)", ""},
 		{"user error", call(p("admin") + p("account.move") + p("unlink") + p(list(list("<int>1</int>")))),
-			"warning -- UserError\n\nYou cannot delete an entry which has been posted once.", ""},
+			"warning -- UserError\n\nYou cannot delete an item linked to a posted entry.", ""},
 		{"access error", call(p("admin") + p("res.partner") + p("_private") + p(list())),
 			"warning -- AccessError\n\nPrivate methods (such as _private) cannot be called remotely.", ""},
 		{"access denied", call(p("wrong") + p("res.partner") + p("search") + p(list(list()))), "AccessDenied",

@@ -586,6 +586,10 @@ func (s *Sim) invoke(wk *work, u *User, modelName, method string, args []any, kw
 	if def.write {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		// One call is one transaction: every record it writes gets the
+		// same write_date, its start time.
+		s.db.at = stampOf(s.opts.Now())
+		defer func() { s.db.at = "" }()
 	} else {
 		s.mu.RLock()
 		defer s.mu.RUnlock()

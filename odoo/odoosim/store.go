@@ -50,6 +50,9 @@ type db struct {
 	tables map[string]*table
 	tabs   []*table // by model.index
 	now    func() time.Time
+	// at is the write_date of the transaction being applied ("" outside
+	// one: stamp reads the clock).
+	at string
 
 	countries, currencies, companies, partners *table
 	journals, accounts, moves, lines           *table
@@ -158,10 +161,14 @@ func (x *db) checkRefs() error {
 	return nil
 }
 
-// stamp is the write_date of a write made now: the transaction start time in
-// whole seconds, UTC.
+// stamp is the write_date of a write made now: the transaction's start time
+// in whole seconds, UTC (what Odoo sends over RPC of cr.now(), which it
+// stores with microseconds).
 func (x *db) stamp() string {
-	return x.now().UTC().Format("2006-01-02 15:04:05")
+	if x.at != "" {
+		return x.at
+	}
+	return stampOf(x.now())
 }
 
 // completeName is res.partner's complete_name (Odoo 17 _get_complete_name):

@@ -126,6 +126,18 @@ func (x *db) create(e *env, m *model, vals map[*field]value) (int64, error) {
 
 // checkWrite applies the business rules Odoo checks before a write.
 func (x *db) checkWrite(m *model, recs []rec, vals map[*field]value) error {
+	if m.name == "res.partner" {
+		if v, ok := vals[m.field("active")]; ok && !v.b {
+			for _, r := range recs {
+				if p := r.(*Partner); p.Active {
+					if err := x.userPartnerErr(p); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
 	if m.name != "account.move" {
 		return nil
 	}
@@ -194,6 +206,9 @@ func (x *db) propagate(m *model, old, r rec) {
 	switch n := r.(type) {
 	case *Partner:
 		o, _ := old.(*Partner)
+		if o != nil {
+			x.syncAddress(o, n)
+		}
 		if o == nil || o.Name != n.Name || o.ParentID != n.ParentID || o.IsCompany != n.IsCompany {
 			x.refreshChildrenNames(n.ID, 0)
 		}
@@ -213,9 +228,25 @@ func (x *db) propagate(m *model, old, r rec) {
 				}
 			}
 		}
+	case *Company:
+		// res.company's country_id and city are the partner's (compute and
+		// inverse): writing them writes the partner.
+		o, _ := old.(*Company)
+		if p, ok := x.partners.get(n.PartnerID).(*Partner); ok && o != nil &&
+			((o.CountryID != n.CountryID && p.CountryID != n.CountryID) || (o.City != n.City && p.City != n.City)) {
+			c := *p
+			c.CountryID, c.City = n.CountryID, n.City
+			x.putStamped(x.partners, &c)
+			x.syncAddress(p, &c)
+		}
 	case *MoveLine:
 		o, _ := old.(*MoveLine)
 		if o != nil && o.MoveID == n.MoveID {
+			if o.DateMaturity != n.DateMaturity {
+				if mv, ok := x.moves.get(n.MoveID).(*Move); ok {
+					x.refreshDue(mv)
+				}
+			}
 			return
 		}
 		if o != nil {
@@ -271,8 +302,14 @@ func (x *db) unlink(m *model, recs []rec) error {
 	for _, r := range recs {
 		switch n := r.(type) {
 		case *Move:
-			if n.PostedBefore || n.State == "posted" {
-				return userErr("You cannot delete an entry which has been posted once.")
+			// account.move.unlink deletes the lines first: their
+			// _unlink_except_posted refuses before the move's own checks.
+			if n.State == "posted" {
+				return userErr("You cannot delete an item linked to a posted entry.")
+			}
+			if n.PostedBefore && n.Name != "/" && n.Name != "" && !x.endOfChain(n) {
+				return userErr("You cannot delete this entry, as it has already consumed a sequence number and " +
+					"is not the last one in the chain. You should probably revert it instead.")
 			}
 		case *MoveLine:
 			if n.ParentState == "posted" {

@@ -574,7 +574,7 @@ func appendXMLMemberName(dst []byte, k string) []byte {
 func appendXMLValue(dst []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
-		// Odoo cannot marshal None; the simulator's methods never return it.
+		// Odoo cannot marshal None: serveXMLRPC answers a fault instead.
 		return appendXMLBool(dst, false)
 	case bool:
 		return appendXMLBool(dst, x)
@@ -788,6 +788,12 @@ func (s *Sim) serveXMLRPC(w http.ResponseWriter, r *http.Request, service string
 		if berr := s.busy(r.Context(), wk); berr != nil {
 			s.abandon(w, berr)
 			return
+		}
+		if err == nil && result == nil && service == "object" {
+			// A method that returns None (button_draft, button_cancel):
+			// Odoo's dumps(allow_none=False) fails once the method ran
+			// and its transaction committed.
+			err = typeErr("cannot marshal None unless allow_none is enabled")
 		}
 		if err != nil {
 			s.writeXMLFault(w, err, legacy)

@@ -148,7 +148,7 @@ func TestFaultCodes(t *testing.T) {
 			"psycopg2.errors.NumericValueOutOfRange: integer out of range"},
 		{"unknown model", o, "foo.bar", "search", []any{D()}, nil, 2, "Object foo.bar doesn't exist"},
 		{"unlink a posted move", o, "account.move", "unlink", []any{[]any{1}}, nil, 2,
-			"You cannot delete an entry which has been posted once."},
+			"You cannot delete an item linked to a posted entry."},
 		{"private method", o, "res.partner", "_read", []any{[]any{1}}, nil, 4,
 			"Private methods (such as _read) cannot be called remotely."},
 		{"unauthorized company", o, "account.move", "search", []any{D()},
