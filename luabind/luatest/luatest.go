@@ -312,3 +312,24 @@ func show(v any) string {
 	}
 	return s
 }
+
+// RaisedFault runs code, which must fail with a module's error value (a
+// table), and returns the value's kind and the classification the module
+// recorded for that very value (luabind.Env.Raised).
+func RaisedFault(t *testing.T, s *State, code string) (string, luabind.Fault) {
+	t.Helper()
+	_, err := s.Exec("job.lua", code)
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want a Lua error, got %v", err)
+	}
+	tab, ok := ae.Object.(*lua.LTable)
+	if !ok {
+		t.Fatalf("want a module's error value (a table), got %s", ae.Object)
+	}
+	f, ok := s.Env.FaultOf(tab)
+	if !ok {
+		t.Fatalf("the module recorded no classification for the error it raised: %s", s.L.ToStringMeta(tab))
+	}
+	return lua.LVAsString(tab.RawGetString("kind")), f
+}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luatest"
@@ -20,26 +19,6 @@ import (
 	"github.com/etlhost/etlhost/odoo/odoosim"
 )
 
-// raisedFault runs code, which must fail with an odoo error value, and
-// returns the value's kind and the classification the module recorded
-// for that very value.
-func raisedFault(t *testing.T, s *luatest.State, code string) (string, luabind.Fault) {
-	t.Helper()
-	_, err := s.Exec("job.lua", code)
-	var ae *lua.ApiError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want a Lua error, got %v", err)
-	}
-	tab, ok := ae.Object.(*lua.LTable)
-	if !ok {
-		t.Fatalf("want an odoo error value (a table), got %s", ae.Object)
-	}
-	f, ok := s.Env.FaultOf(tab)
-	if !ok {
-		t.Fatalf("the module recorded no classification for the error it raised: %s", s.L.ToStringMeta(tab))
-	}
-	return lua.LVAsString(tab.RawGetString("kind")), f
-}
 
 // closedPort returns the address of a local port nobody listens on.
 func closedPort(t *testing.T) string {
@@ -209,7 +188,7 @@ func TestFaultsRecorded(t *testing.T) {
 				opts.Ctx = tc.ctx(t)
 			}
 			s := luatest.New(t, opts, newModule(t, cfg, luaodoo.Options{}))
-			kind, got := raisedFault(t, s, tc.code)
+			kind, got := luatest.RaisedFault(t, s, tc.code)
 			if kind != tc.kind || got != tc.want {
 				t.Fatalf("kind %q, fault %+v; want kind %q, fault %+v", kind, got, tc.kind, tc.want)
 			}
@@ -260,7 +239,7 @@ func TestFaultsOfConcurrencyExceptions(t *testing.T) {
 				t.Parallel()
 				cfg := faultingOdoo(t, transport, tc.traceback)
 				s := luatest.New(t, luatest.Options{Header: grants}, newModule(t, cfg, luaodoo.Options{}))
-				kind, got := raisedFault(t, s, `local erp = require("odoo").connect()
+				kind, got := luatest.RaisedFault(t, s, `local erp = require("odoo").connect()
 					erp:write("res.partner", {1}, {name = "x"})`)
 				if kind != luaodoo.KindFault || got != tc.want {
 					t.Fatalf("kind %q, fault %+v; want kind fault, %+v", kind, got, tc.want)
@@ -322,7 +301,7 @@ func TestFaultSurvivesPcall(t *testing.T) {
 	t.Parallel()
 	cfg := odoo.Config{URL: "http://" + closedPort(t), DB: "demo", User: "admin", Password: "admin", Retries: -1}
 	s := luatest.New(t, luatest.Options{}, newModule(t, cfg, luaodoo.Options{}))
-	kind, f := raisedFault(t, s, `local ok, e = pcall(function() `+searchPartners+` end)
+	kind, f := luatest.RaisedFault(t, s, `local ok, e = pcall(function() `+searchPartners+` end)
 		assert(not ok and e.kind == "connect")
 		error(e)`)
 	if kind != luaodoo.KindConnect || f != (luabind.Fault{Transient: true, Reason: "odoo: connection refused"}) {

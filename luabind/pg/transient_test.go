@@ -17,26 +17,6 @@ import (
 	"github.com/etlhost/etlhost/luabind/pg"
 )
 
-// raisedFault runs code, which must fail with a pg error value, and returns
-// the value's kind and the classification the module recorded for that
-// very value.
-func raisedFault(t *testing.T, s *luatest.State, code string) (string, luabind.Fault) {
-	t.Helper()
-	_, err := s.Exec("job.lua", code)
-	var ae *lua.ApiError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want a Lua error, got %v", err)
-	}
-	tab, ok := ae.Object.(*lua.LTable)
-	if !ok {
-		t.Fatalf("want a pg error value (a table), got %s", ae.Object)
-	}
-	f, ok := s.Env.FaultOf(tab)
-	if !ok {
-		t.Fatalf("the module recorded no classification for the error it raised: %s", s.L.ToStringMeta(tab))
-	}
-	return lua.LVAsString(tab.RawGetString("kind")), f
-}
 
 // background runs fn on a connection of its own to dsn, in a goroutine,
 // and reports its error when the test ends.
@@ -297,7 +277,7 @@ func TestFaultsRecorded(t *testing.T) {
 				}
 				return 0
 			}))
-			kind, got := raisedFault(t, s, "local db = require('pg').connect()\n"+tc.code)
+			kind, got := luatest.RaisedFault(t, s, "local db = require('pg').connect()\n"+tc.code)
 			if kind != tc.kind || got != tc.want {
 				t.Fatalf("kind %q, fault %+v; want kind %q, fault %+v", kind, got, tc.kind, tc.want)
 			}
