@@ -636,3 +636,29 @@ func TestWriteStampsSeconds(t *testing.T) {
 		t.Errorf("snapshot write_date %q", w)
 	}
 }
+
+// TestBusinessMethodsJSON2: over JSON-2 the business methods answer as
+// Odoo 19's: False for action_post, null for button_draft, 422 for a user
+// error.
+func TestBusinessMethodsJSON2(t *testing.T) {
+	t.Parallel()
+	clk := &testClock{t: t0}
+	srv := NewServer(Options{Moves: 200, Seed: 3, Now: clk.Now, Version: "19.0"})
+	t.Cleanup(srv.Close)
+	d := srv.Sim().Snapshot()
+	mv := findMove(t, d, func(mv *Move) bool { return mv.State == "posted" && mv.MoveType == "out_invoice" })
+	ids := map[string]any{"ids": []any{mv.ID}}
+	if code, v, _ := json2(t, srv.URL, "account.move", "button_draft", "demo-api-key", ids); code != 200 || v != nil {
+		t.Errorf("button_draft: %d %v, want 200 null", code, v)
+	}
+	if code, v, _ := json2(t, srv.URL, "account.move", "action_post", "demo-api-key", ids); code != 200 || v != false {
+		t.Errorf("action_post: %d %v, want 200 false", code, v)
+	}
+	if code, v, _ := json2(t, srv.URL, "account.move", "action_post", "demo-api-key", ids); code != 422 ||
+		!strings.Contains(v.(map[string]any)["message"].(string), "is already posted.") {
+		t.Errorf("action_post twice: %d %v, want 422 already posted", code, v)
+	}
+	if got := srv.Sim().Snapshot().Move(mv.ID); got.State != "posted" || got.WriteDate != t0Stamp {
+		t.Errorf("after button_draft and action_post: %s, write_date %s", got.State, got.WriteDate)
+	}
+}

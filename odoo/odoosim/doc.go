@@ -65,7 +65,12 @@
 //
 // The data rules Odoo enforces on create and write: required fields, the
 // many2one targets and ondelete policies, posted moves that cannot be
-// deleted nor change journal, and the models' SQL constraints and parent
+// deleted ("You cannot delete an item linked to a posted entry.", raised
+// by their lines, which account.move.unlink deletes first) nor change
+// journal, drafts that were posted once and are not the last of their
+// sequence that cannot be deleted either (the sequence-chain message of
+// _unlink_forbid_parts_of_chain; other drafts can), the partners of active
+// users that cannot be archived, and the models' SQL constraints and parent
 // checks, reported as Odoo reports them ("The operation cannot be
 // completed: ..." as a ValidationError): a contact needs a name
 // (res.partner check_name), country names and codes and currency codes are
@@ -76,6 +81,36 @@
 // The data comes from Generate (deterministic for a seed, see its doc) or
 // from Options.Data. Writes change it in memory. Snapshot returns a deep
 // copy for tests that compute expected results on their own.
+//
+// Changes stamp write_date as Odoo does, for incremental loads to be
+// tested: a record gets the write_date of the transaction that writes it,
+// its start time by Options.Now in whole seconds (what Odoo sends of
+// cr.now(), which it stores with microseconds), whether the transaction
+// writes its fields or recomputes its stored computed and related ones
+// (BaseModel._write stamps both). One RPC call is one transaction: all it
+// writes shares one stamp. A write cascades as Odoo's does: a move's name,
+// state or date to its lines (move_name, parent_state, date are stored
+// related fields), a partner's address (country_id, city, street) to its
+// active children of type 'contact' (update_address; not to other address
+// types nor grandchildren), a company's country_id and city to its partner
+// (the fields are the partner's in Odoo) and back without a new write_date
+// for the company (res.company.country_id is not stored), an installment's
+// date_maturity to its move's invoice_date_due. Deletions stamp nothing.
+// For tests, Sim has the changes Odoo users make, each one transaction:
+// Pay (a payment reconciled with the installments: their residuals, the
+// move's amount_residual and payment_state), Post, ResetToDraft (which
+// takes the payments off, as button_draft does), Cancel, DeleteDraft,
+// CreateMove (a new invoice, bill or refund with installments),
+// SetInstallment, SetPartnerCountry, SetCompanyCountry and ArchivePartner,
+// and RandomChanges, which applies random ones of every kind. Begin starts
+// a long transaction: its changes are stamped with Begin's time and
+// become visible only at Commit, so a load that read meanwhile finds them
+// later with write_dates older than its watermark. Over RPC, account.move
+// has action_post (returns False), button_draft and button_cancel; these
+// two return None as in Odoo, which XML-RPC cannot marshal: the call
+// commits, then faults with "TypeError: cannot marshal None unless
+// allow_none is enabled" (JSON-RPC and JSON-2 answer null). The work
+// counters (Stats) count RPC calls only: the Go helpers are not calls.
 //
 // Authentication follows Odoo too: a bad password makes authenticate return
 // False (not a fault) and /web/session/authenticate raise AccessDenied, and
@@ -104,7 +139,11 @@
 // gets en_US), time zones in read_group (datetimes are grouped in UTC) and
 // en_US week numbers (weeks start on Monday, with ISO numbers), fill_temporal
 // and the properties fields of read_group, formatted_read_group (19.0),
-// the business methods (action_post, ...), removed methods (name_get,
+// the business methods but account.move's action_post, button_draft and
+// button_cancel, the records of payments (Pay reconciles amounts; no
+// account.payment nor its journal entry is created), recomputing
+// installments from payment terms (posting a customer invoice without
+// date gives its installments that day), removed methods (name_get,
 // fields_get_keys), writing one2many fields with commands, recomputing
 // amounts when lines change, many2many fields (none of the served models
 // has one), the other constraints of Odoo's modules (unique move names per
