@@ -67,5 +67,6 @@ return incremental.load(db, erp, {
   table = TABLE, columns = tables.columns[TABLE], key = "odoo_move_id",
   model = "account.move", scope = { { "move_type", "=", "in_invoice" } },
   related = { partner_id = "res.partner", company_id = "res.company" },
+  reference = ref.signature,
   rows = rows_of,
 })

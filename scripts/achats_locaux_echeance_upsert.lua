@@ -92,6 +92,7 @@ local result = incremental.load(db, erp, {
   table = TABLE, columns = tables.columns[TABLE], key = "odoo_move_id",
   model = "account.move", scope = { { "move_type", "=", "in_invoice" } },
   related = { partner_id = "res.partner", company_id = "res.company" },
+  reference = ref.signature,
   children = { ["account.move.line"] = "move_id" }, -- an installment moved or resized
   rows = rows_of,
 })

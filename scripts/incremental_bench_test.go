@@ -61,8 +61,10 @@ func BenchmarkIncremental(b *testing.B) {
 		b.StartTimer()
 		f := measure(runOpts{full: true})
 		n := measure(runOpts{})
-		for k := 0; k < moves/100; k++ {
-			id := unpaid[rng.IntN(len(unpaid))]
+		for k := 0; k < moves/100 && len(unpaid) > 0; k++ {
+			j := rng.IntN(len(unpaid))
+			id := unpaid[j]
+			unpaid[j], unpaid = unpaid[len(unpaid)-1], unpaid[:len(unpaid)-1] // each paid once
 			if err := sim.Pay(id, float64(1+rng.IntN(500))); err != nil {
 				b.Fatal(err)
 			}

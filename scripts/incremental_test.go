@@ -59,6 +59,16 @@ func TestWhichLoad(t *testing.T) {
 	if load, _, _ := b.loads(t, runOpts{}, job); load != "incremental" {
 		t.Errorf("after the full load of the altered table: %s", load)
 	}
+	// A company's country changed through its partner: the company's own
+	// write_date does not move, the reference data does.
+	d := b.sim.Snapshot()
+	if err := b.sim.SetPartnerCountry(d.Companies[0].PartnerID, d.Countries[len(d.Countries)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if load, why, _ := b.loads(t, runOpts{}, job); load != "full" || why != "the reference data changed (companies' names or countries)" {
+		t.Errorf("after a company's partner changed country: %s (%s)", load, why)
+	}
+	checkTable(t, b, "ventes_locales")
 	for _, bad := range []map[string]string{{"lookback": "-1"}, {"full_every_runs": "0"}, {"if_running": "maybe"}} {
 		rep := b.run(context.Background(), runOpts{args: bad}, job)
 		if r := rep.Scripts[0]; r.Status != host.StatusFailed || !strings.Contains(r.Error, "--arg ") {
@@ -120,3 +130,13 @@ func logged(r *host.Result, msg string) bool {
 }
 
 func fmtRows(rows [][]any) string { return fmt.Sprint(rows) }
+
+// checkTable compares one table with what a full refresh produces from the
+// simulator's data now.
+func checkTable(t *testing.T, b *bundle, name string) {
+	t.Helper()
+	ex := expectedTables(b.sim.Snapshot())
+	if d := diffTables(name, columnsOf[name], ex.tables[name], readTable(t, b.dsn, name, false)); d != "" {
+		t.Errorf("%s:\n%s", name, d)
+	}
+}

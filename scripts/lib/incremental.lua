@@ -10,6 +10,7 @@
 --     related = { partner_id = "res.partner", company_id = "res.company" },  -- a change there re-reads the records pointing at it
 --     children = { ["account.move.line"] = "move_id" },  -- a changed child re-reads the record its field points at (optional)
 --     rows = function(ids) ... end,               -- the rows of those records (ids nil: of every record), as today's job builds them
+--     reference = ref.signature,                  -- the reference data the rows depend on, as text (optional)
 --   })
 --
 -- How it stays right (the mechanism of dlt's incremental, dbt's lookback and
@@ -49,7 +50,10 @@
 --   tables; a record changed without a write_date, reference data such as a
 --   currency renamed) is caught by a full refresh: the first run, --arg
 --   full_refresh=1 (etlhost run --full-refresh), a table whose columns are
---   not the job's, and every --arg full_every_runs=N runs (default 24) or
+--   not the job's, reference data that changed (spec.reference: the
+--   companies' names and countries, which can change through the company's
+--   partner without the company's own write_date), and every --arg
+--   full_every_runs=N runs (default 24) or
 --   --arg full_every_days=D days (default 7), whichever comes first.
 --
 -- The result says which load it did and why: {load = "incremental" | "full"
@@ -135,13 +139,14 @@ local function live_columns(tx, name)
 end
 
 -- full_reason says why this run must be a full refresh (nil: it need not).
-local function full_reason(state, cfg, columns, now, models)
+local function full_reason(state, cfg, columns, now, models, reference)
   if state == nil then return "the first run" end
   if cfg.full then return "a full refresh was asked for (--arg full_refresh)" end
   if state.columns ~= columns then return "the table's columns are not the ones of its last load" end
   for _, model in ipairs(models) do
     if (state.watermarks or {})[model] == nil then return "no watermark for " .. model .. " (the job reads a new model)" end
   end
+  if state.reference ~= reference then return "the reference data changed (companies' names or countries)" end
   if (state.runs_since_full or 0) + 1 >= cfg.every_runs then
     return string.format("%d runs since the last full refresh (full_every_runs)", cfg.every_runs)
   end
@@ -246,10 +251,10 @@ function M.load(db, erp, spec)
     local models = {}
     for model in pairs(marks) do models[#models + 1] = model end
     table.sort(models)
-    local why = full_reason(state, cfg, columns, now, models)
+    local why = full_reason(state, cfg, columns, now, models, spec.reference)
     if why then
       local r = tx:replace(spec.table, spec.columns, spec.rows(nil), { lock = false })
-      tx:set_state(STATE, { columns = columns, watermarks = marks, runs_since_full = 0, full_at = now })
+      tx:set_state(STATE, { columns = columns, watermarks = marks, runs_since_full = 0, full_at = now, reference = spec.reference })
       log.info("full load of " .. spec.table, { why = why, rows = r.inserted })
       return { load = "full", why = why, rows = r.inserted, deleted = r.deleted }
     end
@@ -261,7 +266,7 @@ function M.load(db, erp, spec)
       inserted = tx:copy(spec.table, spec.columns, rows)
     end
     tx:set_state(STATE, { columns = columns, watermarks = marks, runs_since_full = (state.runs_since_full or 0) + 1,
-      full_at = state.full_at })
+      full_at = state.full_at, reference = spec.reference })
     local r = { load = "incremental", why = string.format("%d records changed since the watermarks (look-back %ds)", #ids, cfg.lookback),
       rows = inserted, deleted = deleted, changed = #ids }
     log.info("incremental load of " .. spec.table, { changed = #ids, inserted = inserted, deleted = deleted })

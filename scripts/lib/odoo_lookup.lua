@@ -6,6 +6,7 @@
 --   ref.companies[id]  --> {name = "Atlas Distribution SARL", country_id = 1}  (country_id nil: none)
 --   ref.countries[id]  --> "MA"      (ISO code)
 --   ref.groups         --> {{country_id = 1, company_ids = {1, 3}}, ...}  companies by country
+--   ref.signature      --> the companies' names and countries as one text
 --   local domain = lookup.either(lookup.map(ref.groups, function(g) return {...} end))
 --   local countries = lookup.partner_countries(erp, lookup.distinct(partner_ids))
 --   countries[partner id] --> country id (nil: none)
@@ -56,6 +57,15 @@ function M.reference(erp)
     g.company_ids[#g.company_ids + 1] = c.id
   end
   for _, c in ipairs(countries) do ref.countries[c.id] = c.code end
+  -- What the rows take from the reference data, as one text: an
+  -- incremental load reloads all when it changes (a company's country can
+  -- change through its partner without the company's write_date moving).
+  local parts = {}
+  for _, c in ipairs(companies) do
+    local country = id_of(c.country_id)
+    parts[#parts + 1] = string.format("%d=%s/%s", c.id, c.name, country and ref.countries[country] or "-")
+  end
+  ref.signature = table.concat(parts, ";")
   return ref
 end
 
