@@ -36,28 +36,44 @@ local foreign = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id", "any", vendor } }
 end))
 
+-- is_foreign is the same rule, applied here to the few bills an
+-- incremental load reads again.
+local function is_foreign(company, vendor_country)
+  return vendor_country ~= nil and vendor_country ~= company.country_id
+end
+
+-- One row a bill, in the table's column order (tables.columns).
+local function row_of(bill, vendor_country)
+  return {
+    bill.id, ref.companies[bill.company_id.id].name, bill.name, bill.partner_id.name,
+    ref.countries[vendor_country], bill.currency_id.name, bill.invoice_date, bill.invoice_date_due,
+    bill.amount_total, bill.amount_residual,
+  }
+end
+
 -- The rows of the bills with those ids (nil: of every bill). The bills
--- come page by page (erp:iter); each becomes a row in the table's column
--- order (tables.columns), its vendor's country filled in once the vendors
--- are read.
+-- come page by page (erp:iter); their vendors' countries are read once
+-- the vendors are known.
 local function rows_of(ids)
-  local rows, vendor_of = {}, {}
+  local rows = {}
   if foreign == nil then return rows end
-  local domain = lookup.unpaid("in_invoice", foreign)
-  if ids then domain = lookup.all(domain, { { "id", "in", ids } }) end
-  for bill in erp:iter("account.move", domain, fetch.pages(lookup.MOVE_FIELDS)) do
-    local i = #rows + 1
-    vendor_of[i] = bill.partner_id.id
-    rows[i] = {
-      bill.id, ref.companies[bill.company_id.id].name, bill.name, bill.partner_id.name,
-      false, -- partner_country, below
-      bill.currency_id.name, bill.invoice_date, bill.invoice_date_due,
-      bill.amount_total, bill.amount_residual,
-    }
+  if ids then
+    local bills, country_of = lookup.changed_moves(erp, "in_invoice", ids, lookup.MOVE_FIELDS)
+    for _, bill in ipairs(bills) do
+      local vendor_country = country_of[bill.partner_id.id]
+      if is_foreign(ref.companies[bill.company_id.id], vendor_country) then rows[#rows + 1] = row_of(bill, vendor_country) end
+    end
+    return rows
+  end
+  local bills, vendor_of = {}, {}
+  for bill in erp:iter("account.move", lookup.unpaid("in_invoice", foreign), fetch.pages(lookup.MOVE_FIELDS)) do
+    bills[#bills + 1] = bill
+    vendor_of[#vendor_of + 1] = bill.partner_id.id
   end
   local vendor_country = lookup.partner_countries(erp, lookup.distinct(vendor_of))
-  for i, row in ipairs(rows) do
-    row[5] = ref.countries[vendor_country[vendor_of[i]]]
+  for i, bill in ipairs(bills) do
+    rows[i] = row_of(bill, vendor_country[vendor_of[i]])
+    bills[i] = nil -- the Odoo row is garbage once it is a table row
   end
   return rows
 end

@@ -35,21 +35,36 @@ local home = lookup.either(lookup.map(ref.groups, function(g)
   return { { "company_id", "in", g.company_ids }, { "partner_id.country_id", "=", g.country_id } }
 end))
 
--- The rows of the invoices with those ids (nil: of every invoice), one a
--- record, in the table's column order (tables.columns), built page by
--- page as the invoices arrive.
+-- is_local is the same rule, applied here to the few invoices an
+-- incremental load reads again.
+local function is_local(company, customer_country)
+  return company.country_id ~= nil and customer_country == company.country_id
+end
+
+-- One row an invoice, in the table's column order (tables.columns).
+local function row_of(invoice, company)
+  return {
+    invoice.id, company.name, invoice.name, invoice.partner_id.name, ref.countries[company.country_id],
+    invoice.currency_id.name, invoice.invoice_date, invoice.invoice_date_due,
+    invoice.amount_total, invoice.amount_residual,
+  }
+end
+
+-- The rows of the invoices with those ids (nil: of every invoice), built
+-- page by page as the invoices arrive.
 local function rows_of(ids)
   local rows = {}
   if home == nil then return rows end
-  local domain = lookup.unpaid("out_invoice", home)
-  if ids then domain = lookup.all(domain, { { "id", "in", ids } }) end
-  for invoice in erp:iter("account.move", domain, fetch.pages(lookup.MOVE_FIELDS)) do
-    local company = ref.companies[invoice.company_id.id]
-    rows[#rows + 1] = {
-      invoice.id, company.name, invoice.name, invoice.partner_id.name, ref.countries[company.country_id],
-      invoice.currency_id.name, invoice.invoice_date, invoice.invoice_date_due,
-      invoice.amount_total, invoice.amount_residual,
-    }
+  if ids then
+    local invoices, country_of = lookup.changed_moves(erp, "out_invoice", ids, lookup.MOVE_FIELDS)
+    for _, invoice in ipairs(invoices) do
+      local company = ref.companies[invoice.company_id.id]
+      if is_local(company, country_of[invoice.partner_id.id]) then rows[#rows + 1] = row_of(invoice, company) end
+    end
+    return rows
+  end
+  for invoice in erp:iter("account.move", lookup.unpaid("out_invoice", home), fetch.pages(lookup.MOVE_FIELDS)) do
+    rows[#rows + 1] = row_of(invoice, ref.companies[invoice.company_id.id])
   end
   return rows
 end

@@ -223,6 +223,10 @@ func (x *db) searchRecs(c *compiler, m *model, domain []any, o searchOpts) ([]re
 	}
 	t := x.tables[m.name]
 	lb, ub, ids := idBounds(domain)
+	indexed, err := x.narrowing(c, m, domain)
+	if err != nil {
+		return nil, err
+	}
 	ub = min(ub, int64(len(t.recs)))
 	var out []rec
 	var examined int64
@@ -241,7 +245,7 @@ func (x *db) searchRecs(c *compiler, m *model, domain []any, o searchOpts) ([]re
 			break
 		}
 		r := t.recs[id]
-		if r == nil {
+		if r == nil || (indexed != nil && indexed(r) != triT) {
 			continue
 		}
 		examined++

@@ -47,6 +47,8 @@ func (t *table) del(id int64) {
 // db is the simulator's in-memory database. The Sim's RWMutex guards it.
 type db struct {
 	models map[string]*model
+	// indexed are the fields a search narrows by besides id (index.go).
+	indexed indexSet
 	tables map[string]*table
 	tabs   []*table // by model.index
 	now    func() time.Time
@@ -61,8 +63,13 @@ type db struct {
 
 const maxFixtureID = 50_000_000
 
-func newDB(d *Data, now func() time.Time, users []User, major int) (*db, error) {
+func newDB(d *Data, now func() time.Time, users []User, major int, indexes []string) (*db, error) {
 	x := &db{models: buildModels(major), tables: map[string]*table{}, now: now}
+	indexed, err := newIndexSet(x.models, append(append([]string{}, odooIndexes...), indexes...))
+	if err != nil {
+		return nil, err
+	}
+	x.indexed = indexed
 	x.tabs = make([]*table, len(x.models))
 	for name, m := range x.models {
 		x.tables[name] = &table{m: m, recs: []rec{nil}, next: 1}
@@ -78,7 +85,6 @@ func newDB(d *Data, now func() time.Time, users []User, major int) (*db, error) 
 	x.lines = x.tables["account.move.line"]
 	x.users = x.tables["res.users"]
 
-	var err error
 	load := func(t *table, n int, at func(i int) rec) {
 		if err != nil {
 			return

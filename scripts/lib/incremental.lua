@@ -62,6 +62,7 @@
 
 local etl = require("etl")
 local log = require("log")
+local task = require("task")
 
 local M = {}
 
@@ -181,20 +182,29 @@ local function changed(erp, spec, state, cfg)
     return dom
   end
   local all = { context = { active_test = false } }
-  add(erp:search(spec.model, scoped({ "write_date", ">=", since(spec.model) }), all))
+  -- Each search is a light thread: their round trips overlap.
+  local searches = { task.spawn(function()
+    return erp:search(spec.model, scoped({ "write_date", ">=", since(spec.model) }), all)
+  end) }
   for _, field in ipairs(spec.related_fields) do
     local model = spec.related[field]
-    local rel = erp:search(model, { { "write_date", ">=", since(model) } }, all)
-    if #rel > 0 then add(erp:search(spec.model, scoped({ field, "in", rel }), all)) end
+    searches[#searches + 1] = task.spawn(function()
+      local rel = erp:search(model, { { "write_date", ">=", since(model) } }, all)
+      if #rel == 0 then return {} end
+      return erp:search(spec.model, scoped({ field, "in", rel }), all)
+    end)
   end
   for _, model in ipairs(spec.child_models) do
     local field = spec.children[model]
-    local parents = {}
-    for _, c in ipairs(erp:search_read(model, { { "write_date", ">=", since(model) } }, { fields = { field }, context = all.context })) do
-      if c[field] then parents[#parents + 1] = c[field].id end
-    end
-    add(parents)
+    searches[#searches + 1] = task.spawn(function()
+      local parents = {}
+      for _, c in ipairs(erp:search_read(model, { { "write_date", ">=", since(model) } }, { fields = { field }, context = all.context })) do
+        if c[field] then parents[#parents + 1] = c[field].id end
+      end
+      return parents
+    end)
   end
+  for _, found in ipairs(task.wait_all(searches)) do add(found) end
   table.sort(ids)
   return ids
 end

@@ -10,6 +10,7 @@
 --   local domain = lookup.either(lookup.map(ref.groups, function(g) return {...} end))
 --   local countries = lookup.partner_countries(erp, lookup.distinct(partner_ids))
 --   countries[partner id] --> country id (nil: none)
+--   local moves, country_of = lookup.changed_moves(erp, "out_invoice", ids, lookup.MOVE_FIELDS)
 --
 -- Companies and countries are read once per run and shared by every job of
 -- the run (the `shared` module). Archived records count: an archived
@@ -142,6 +143,21 @@ function M.partner_countries(erp, ids)
     for _, p in ipairs(page) do countries[p.id] = id_of(p.country_id) end
   end
   return countries
+end
+
+-- changed_moves returns the unpaid documents of move_type among ids (the
+-- few an incremental load reads again), with fields, and the country of
+-- each one's partner by partner id. The caller applies the local/foreign
+-- rule to them itself: for a few ids that is cheaper for Odoo than the
+-- rule's sub-search on partner_id.country_id, which looks at every partner.
+function M.changed_moves(erp, move_type, ids, fields)
+  local domain = M.all(M.unpaid(move_type, {}), { { "id", "in", ids } })
+  -- A page's worth in one call (search_read); more in pages (a search for
+  -- the ids, then reads).
+  local moves = erp:search_read("account.move", domain, #ids <= fetch.batch and { fields = fields } or fetch.pages(fields))
+  local partners = {}
+  for i, m in ipairs(moves) do partners[i] = id_of(m.partner_id) end
+  return moves, M.partner_countries(erp, M.distinct(partners))
 end
 
 -- rows_by_id returns the records of model with those ids, by id, read in
