@@ -49,9 +49,9 @@ type db struct {
 	models map[string]*model
 	// indexed are the fields a search narrows by besides id (index.go).
 	indexed indexSet
-	tables map[string]*table
-	tabs   []*table // by model.index
-	now    func() time.Time
+	tables  map[string]*table
+	tabs    []*table // by model.index
+	now     func() time.Time
 	// at is the write_date of the transaction being applied ("" outside
 	// one: stamp reads the clock).
 	at string
