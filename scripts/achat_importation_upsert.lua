@@ -65,15 +65,16 @@ local function rows_of(ids)
     end
     return rows
   end
-  local bills, vendor_of = {}, {}
+  -- Each bill becomes its row as its page arrives (the Odoo rows are
+  -- garbage then), the vendor's country filled in once the vendors are read.
+  local vendor_of = {}
   for bill in erp:iter("account.move", lookup.unpaid("in_invoice", foreign), fetch.pages(lookup.MOVE_FIELDS)) do
-    bills[#bills + 1] = bill
     vendor_of[#vendor_of + 1] = bill.partner_id.id
+    rows[#rows + 1] = row_of(bill, nil)
   end
   local vendor_country = lookup.partner_countries(erp, lookup.distinct(vendor_of))
-  for i, bill in ipairs(bills) do
-    rows[i] = row_of(bill, vendor_country[vendor_of[i]])
-    bills[i] = nil -- the Odoo row is garbage once it is a table row
+  for i, row in ipairs(rows) do
+    row[5] = ref.countries[vendor_country[vendor_of[i]]]
   end
   return rows
 end
