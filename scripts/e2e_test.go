@@ -277,6 +277,11 @@ func (b *bundle) runQuiet(ctx context.Context, o runOpts, scripts ...string) *ho
 		om.Close()
 		pgm.Close()
 	}()
+	// A job that hangs fails its test in two minutes, naming itself, rather
+	// than the whole test binary at its timeout.
+	if o.timeout == 0 {
+		o.timeout = 2 * time.Minute
+	}
 	args := o.args
 	if o.full {
 		args = map[string]string{"full_refresh": "1"}
