@@ -11,14 +11,12 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/etlhost/etlhost/luabind"
 	"github.com/etlhost/etlhost/luabind/luatest"
 	luaodoo "github.com/etlhost/etlhost/luabind/odoo"
 	"github.com/etlhost/etlhost/odoo"
 	"github.com/etlhost/etlhost/odoo/odoosim"
 )
-
 
 // closedPort returns the address of a local port nobody listens on.
 func closedPort(t *testing.T) string {

@@ -17,7 +17,6 @@ import (
 	"github.com/etlhost/etlhost/luabind/pg"
 )
 
-
 // background runs fn on a connection of its own to dsn, in a goroutine,
 // and reports its error when the test ends.
 func background(t *testing.T, dsn string, fn func(ctx context.Context, c *pgx.Conn) error) {
