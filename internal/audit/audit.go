@@ -194,10 +194,7 @@ func Open(ctx context.Context, o Options) (*Trail, error) {
 	if o.DSN == "" {
 		return t, nil
 	}
-	t.secrets = append(t.secrets, o.DSN)
-	if cfg, err := pgconn.ParseConfig(o.DSN); err == nil && len(cfg.Password) >= 3 {
-		t.secrets = append(t.secrets, cfg.Password)
-	}
+	t.secrets = secretsOf(o.DSN)
 	if err := t.connect(ctx, o.DSN); err != nil {
 		f.Close()
 		return nil, err
@@ -429,4 +426,14 @@ func endLastLine(f *os.File) error {
 	}
 	_, err = f.Write([]byte{'\n'})
 	return err
+}
+
+// secretsOf are what must never appear in an error about the connection of
+// dsn: the DSN itself and its password.
+func secretsOf(dsn string) []string {
+	secrets := []string{dsn}
+	if cfg, err := pgconn.ParseConfig(dsn); err == nil && len(cfg.Password) >= 3 {
+		secrets = append(secrets, cfg.Password)
+	}
+	return secrets
 }

@@ -92,13 +92,10 @@ func keepLast(recs []Record, n int) []Record {
 // dsn (the history connection connName) that pass f, oldest first. The DSN
 // and its password never appear in an error.
 func ReadTable(ctx context.Context, dsn, connName string, f Filter) ([]Record, error) {
-	t := &Trail{name: connName, secrets: []string{dsn}}
+	t := &Trail{name: connName, secrets: secretsOf(dsn)}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("audit: the DSN of history connection %q cannot be parsed; check the configuration", connName)
-	}
-	if pc, err := pgconn.ParseConfig(dsn); err == nil && len(pc.Password) >= 3 {
-		t.secrets = append(t.secrets, pc.Password)
 	}
 	cfg.RuntimeParams["application_name"] = "etlhost audit"
 	conn, err := pgx.ConnectConfig(ctx, cfg)

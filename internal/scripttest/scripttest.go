@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/etlhost/etlhost/host"
-	"github.com/etlhost/etlhost/report/text"
 )
 
 // Stub is the LuaLS definition file (etlhost_testing.lua, starting with
@@ -135,7 +134,7 @@ func Run(ctx context.Context, path string, filter *regexp.Regexp, newRunner func
 			// The file stopped (time limit, Ctrl+C) inside this test.
 			drv.cur.Status = StatusFail
 			drv.cur.Duration = time.Since(drv.curStart)
-			drv.cur.Out = append(drv.cur.Out, fmt.Sprintf("stopped inside this test: %s", text.FirstLine(res.Error)))
+			drv.cur.Out = append(drv.cur.Out, fmt.Sprintf("stopped inside this test: %s", host.FirstLine(res.Error)))
 			out.Err = ""
 		}
 	}

@@ -138,7 +138,7 @@ func (ch Change) Line() string {
 	if ch.Odoo != nil {
 		s := "  odoo  " + ch.text
 		if ch.Odoo.Error != "" {
-			s += "  (failed: " + text.FirstLine(ch.Odoo.Error) + ")"
+			s += "  (failed: " + host.FirstLine(ch.Odoo.Error) + ")"
 		}
 		return text.Escape(s)
 	}

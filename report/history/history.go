@@ -250,7 +250,7 @@ func WriteText(w io.Writer, runs []store.Run, stats []store.ScriptStats, q store
 			if sr.Rows != nil {
 				rows = fmt.Sprint(*sr.Rows)
 			}
-			msg := text.FirstLine(sr.Error)
+			msg := host.FirstLine(sr.Error)
 			if why := retriedFor(sr); msg == "" && sr.Attempts > 1 && why != "" {
 				msg = "retried after: " + why
 			}

@@ -161,7 +161,7 @@ func (o *View) line(s *host.Script, l host.LogLine) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if ls := o.find(s); ls != nil {
-		ls.last = text.FirstLine(msg)
+		ls.last = host.FirstLine(msg)
 	}
 	if o.opts.Quiet {
 		return

@@ -89,11 +89,11 @@ func (v *View) ScriptEvent(s *host.Script, e host.Event) {
 func (v *View) ScriptFinished(r *host.Result) {
 	msg := ""
 	if r.Status != host.StatusOK {
-		msg = "  " + Escape(FirstLine(r.Error))
+		msg = "  " + Escape(host.FirstLine(r.Error))
 	}
 	if r.Status == host.StatusFailed {
 		v.mu.Lock()
-		key := strings.TrimPrefix(FirstLine(r.Error), errorPlace(r.Error))
+		key := errorKey(r.Error)
 		if first, ok := v.failed[key]; ok {
 			msg = "  " + Escape(errorPlace(r.Error)+"the same error as "+first)
 		} else {
@@ -225,6 +225,10 @@ var placeRe = regexp.MustCompile(`^[^\s:]+:\d+: `)
 // errorPlace is the file:line prefix of an error ("" when it has none).
 func errorPlace(e string) string { return placeRe.FindString(e) }
 
+// errorKey is what two scripts' errors share when they are the same error:
+// the first line but for its file:line.
+func errorKey(e string) string { return strings.TrimPrefix(host.FirstLine(e), errorPlace(e)) }
+
 // sameErrors finds the failed scripts whose error, but for its file:line
 // and traceback, is one an earlier script of the list already had (a
 // connection no script can open, say): the summary prints such an error
@@ -237,7 +241,7 @@ func sameErrors(rs []*host.Result) (first map[*host.Result]*host.Result, same ma
 		if r.Status != host.StatusFailed {
 			continue
 		}
-		key := strings.TrimPrefix(FirstLine(r.Error), errorPlace(r.Error))
+		key := errorKey(r.Error)
 		if f, ok := seen[key]; ok {
 			first[r] = f
 			same[f] = append(same[f], r)
@@ -254,7 +258,7 @@ func Outcome(r *host.Result) string {
 	var out string
 	switch {
 	case r.Status != host.StatusOK:
-		out = Escape(FirstLine(r.Error))
+		out = Escape(host.FirstLine(r.Error))
 	case r.Value == nil && r.Note != "":
 		out = "(see the note below)"
 	default:
@@ -360,12 +364,6 @@ func value(v any) string {
 	default:
 		return luaconv.Sprint(x)
 	}
-}
-
-// FirstLine is s up to its first newline.
-func FirstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // Truncate cuts s to at most n bytes before an ellipsis, never inside a

@@ -107,7 +107,7 @@ func writeFull(w io.Writer, r *audit.Record) {
 	}
 	fmt.Fprintln(w)
 	if r.Error != "" {
-		fmt.Fprintf(w, "    error: %s\n", text.Escape(text.FirstLine(r.Error)))
+		fmt.Fprintf(w, "    error: %s\n", text.Escape(host.FirstLine(r.Error)))
 	}
 	for _, ow := range r.OdooWrites {
 		ids := ""
@@ -116,7 +116,7 @@ func writeFull(w io.Writer, r *audit.Record) {
 		}
 		failed := ""
 		if ow.Error != "" {
-			failed = " (failed: " + text.FirstLine(ow.Error) + ")"
+			failed = " (failed: " + host.FirstLine(ow.Error) + ")"
 		}
 		fmt.Fprintf(w, "    odoo %s %s.%s%s%s\n", text.Escape(ow.Connection), text.Escape(ow.Model), text.Escape(ow.Method), ids, text.Escape(failed))
 	}

@@ -94,39 +94,11 @@ local function settings()
   }
 end
 
--- Odoo's datetimes, "YYYY-MM-DD HH:MM:SS" in UTC, and seconds.
-local function to_seconds(text)
-  local y, mo, d, h, mi, s = text:match("^(%d+)-(%d+)-(%d+) (%d+):(%d+):(%d+)$")
-  if not y then error("incremental: not an Odoo datetime: " .. tostring(text), 0) end
-  -- Days from the civil date (Howard Hinnant's algorithm): no time zone.
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  if mo <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (mo + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
+-- odoo_time is a time in seconds as Odoo writes datetimes: UTC, to the
+-- second. The watermarks are kept as seconds.
+local function odoo_time(secs)
+  return os.date("!%Y-%m-%d %H:%M:%S", secs)
 end
-
-local function to_datetime(secs)
-  local days = math.floor(secs / 86400)
-  local rem = secs - days * 86400
-  local z = days + 719468
-  local era = math.floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local y = yoe + era * 400
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local d = doy - math.floor((153 * mp + 2) / 5) + 1
-  local mo = mp < 10 and mp + 3 or mp - 9
-  if mo <= 2 then y = y + 1 end
-  return string.format("%04d-%02d-%02d %02d:%02d:%02d", y, mo, d,
-    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60)
-end
-M.to_seconds, M.to_datetime = to_seconds, to_datetime
 
 -- signature is the table's columns as the job writes them: a table whose
 -- live columns differ (added, dropped, renamed, retyped) gets a full load.
@@ -145,7 +117,7 @@ local function full_reason(state, cfg, columns, now, models, reference)
   if cfg.full then return "a full refresh was asked for (--arg full_refresh)" end
   if state.columns ~= columns then return "the table's columns are not the ones of its last load" end
   for _, model in ipairs(models) do
-    if (state.watermarks or {})[model] == nil then return "no watermark for " .. model .. " (the job reads a new model)" end
+    if type((state.watermarks or {})[model]) ~= "number" then return "no watermark for " .. model .. " (the job reads a new model)" end
   end
   if state.reference ~= reference then return "the reference data changed (companies' names or countries)" end
   if (state.runs_since_full or 0) + 1 >= cfg.every_runs then
@@ -173,7 +145,7 @@ local function changed(erp, spec, state, cfg)
   local function since(model)
     local wm = state.watermarks[model]
     if wm == nil then error("incremental: no watermark for " .. model .. " in the job's state", 0) end
-    return to_datetime(to_seconds(wm) - cfg.lookback)
+    return odoo_time(wm - cfg.lookback)
   end
   local function scoped(term)
     local dom = {}
@@ -255,9 +227,9 @@ function M.load(db, erp, spec)
     -- The watermarks: when this run starts reading. A change made while it
     -- reads is read again next time.
     local now = os.time()
-    local marks = { [spec.model] = to_datetime(now) }
-    for _, field in ipairs(spec.related_fields) do marks[spec.related[field]] = to_datetime(now) end
-    for _, model in ipairs(spec.child_models) do marks[model] = to_datetime(now) end
+    local marks = { [spec.model] = now }
+    for _, field in ipairs(spec.related_fields) do marks[spec.related[field]] = now end
+    for _, model in ipairs(spec.child_models) do marks[model] = now end
     local models = {}
     for model in pairs(marks) do models[#models + 1] = model end
     table.sort(models)
