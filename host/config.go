@@ -55,6 +55,27 @@ type Config struct {
 	Audit AuditSettings `toml:"audit"`
 	// History says where `etlhost run` records runs.
 	History HistorySettings `toml:"history"`
+	// Worker sets up `etlhost worker`, `enqueue` and `schedule`.
+	Worker WorkerSettings `toml:"worker"`
+}
+
+// WorkerSettings set up the queue that workers share (package queue):
+//
+//	[worker]
+//	connection = "default"        # the PostgreSQL holding the queue (schema etlhost_queue)
+//	time_zone = "Europe/Paris"    # of every --! schedule header (default UTC)
+//	jobs = 4                      # jobs at once per worker (default 1; --jobs)
+//	rescue_after = "1h"           # a job running longer is taken for a dead worker's
+//
+// The history of a worker's jobs goes to [history] connection, else to the
+// queue's connection.
+type WorkerSettings struct {
+	Connection  string   `toml:"connection"`
+	TimeZone    string   `toml:"time_zone"`
+	Jobs        int      `toml:"jobs"`
+	RescueAfter Duration `toml:"rescue_after"`
+	// Location is TimeZone, loaded (UTC when none is given).
+	Location *time.Location `toml:"-"`
 }
 
 // HistorySettings turn on the run history:
@@ -272,6 +293,20 @@ func (cfg *Config) resolve(getenv func(string) string) error {
 	}
 	if cfg.Run.Timeout.Duration < 0 {
 		return &ConfigError{Path: where, Key: "run.timeout", Msg: "must be positive"}
+	}
+	cfg.Worker.Location = time.UTC
+	if tz := cfg.Worker.TimeZone; tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return &ConfigError{Path: where, Key: "worker.time_zone", Msg: fmt.Sprintf("unknown time zone %q: use a name of the IANA database, like Europe/Paris or UTC", tz)}
+		}
+		cfg.Worker.Location = loc
+	}
+	if cfg.Worker.Jobs < 0 {
+		return &ConfigError{Path: where, Key: "worker.jobs", Msg: "must be 1 or more"}
+	}
+	if cfg.Worker.RescueAfter.Duration < 0 {
+		return &ConfigError{Path: where, Key: "worker.rescue_after", Msg: "must be positive"}
 	}
 	if cfg.Run.MaxMemory != "" {
 		if _, err := ParseSize(cfg.Run.MaxMemory); err != nil {

@@ -21,7 +21,8 @@ var moduleNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-
 // state builds its own function from the shared, read-only prototype.
 type libLoader struct {
 	dir  string
-	root *os.Root
+	fsys fs.FS
+	root *os.Root // nil when fsys is not a folder of the disk
 
 	mu    sync.Mutex
 	cache map[string]libEntry
@@ -42,11 +43,17 @@ func newLibLoader(dir string) (*libLoader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the script library %s: %w", dir, err)
 	}
-	return &libLoader{dir: dir, root: root, cache: map[string]libEntry{}}, nil
+	return &libLoader{dir: dir, fsys: root.FS(), root: root, cache: map[string]libEntry{}}, nil
+}
+
+// newLibLoaderFS reads the library from fsys: the files a worker's job was
+// enqueued with (see Runner.LibFS).
+func newLibLoaderFS(fsys fs.FS) *libLoader {
+	return &libLoader{dir: "lib", fsys: fsys, cache: map[string]libEntry{}}
 }
 
 func (l *libLoader) close() {
-	if l != nil {
+	if l != nil && l.root != nil {
 		l.root.Close()
 	}
 }
@@ -63,7 +70,7 @@ func (l *libLoader) load(name string) (*lua.FunctionProto, error) {
 	rel := strings.ReplaceAll(name, ".", "/") + ".lua"
 	chunk := "lib/" + rel
 	var e libEntry
-	src, err := l.root.ReadFile(rel)
+	src, err := fs.ReadFile(l.fsys, rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		e.err = fmt.Errorf("not found in the script library (no %s)", chunk)

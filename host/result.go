@@ -53,6 +53,13 @@ type Result struct {
 	// Attempts are the job's attempts, in order, when it may be retried
 	// (retries > 0): the last is the one the result reports.
 	Attempts []Attempt `json:"attempts,omitempty"`
+	// Transient tells a failure worth trying again, as the binding that
+	// raised it classified it, and Reason says what failed; OdooWrites
+	// counts the writes the last attempt sent to Odoo, which keeps them.
+	// A worker decides from them whether its queue retries the job.
+	Transient  bool   `json:"-"`
+	Reason     string `json:"-"`
+	OdooWrites int    `json:"-"`
 	// Progress last reported with log.progress (zero: none).
 	ProgressDone  int64 `json:"-"`
 	ProgressTotal int64 `json:"-"`

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
@@ -112,6 +113,10 @@ type Runner struct {
 	Args map[string]string
 	// LibDir is the script library folder (scripts/lib); "" for none.
 	LibDir string
+	// LibFS, when set, is the script library instead of LibDir: the
+	// library files a worker's job was enqueued with, whatever its disk
+	// holds.
+	LibFS fs.FS
 	// DryRun asks the modules to plan changes rather than make them.
 	DryRun bool
 	// Atomic asks the modules to make each script's database work atomic:
@@ -389,6 +394,9 @@ func endedAs(st Status) string {
 }
 
 func (r *Runner) openLib() (*libLoader, error) {
+	if r.LibFS != nil {
+		return newLibLoaderFS(r.LibFS), nil
+	}
 	if r.LibDir == "" {
 		return nil, nil
 	}
@@ -472,6 +480,14 @@ func (r *Runner) timeoutOf(s *Script) Setting[time.Duration] {
 	return Pick(run, header)
 }
 
+// TimeoutFor is the time limit of the job s in this runner: its header's
+// or the runner's, whichever comes from the higher source.
+func (r *Runner) TimeoutFor(s *Script) time.Duration { return r.timeoutOf(s).Value }
+
+// RetriesFor is how many times the job s runs again after a transient
+// failure in this runner (see retriesOf).
+func (r *Runner) RetriesFor(s *Script) int { return r.retriesOf(s).Value }
+
 // retriesOf is how many times the job s runs again after a transient
 // failure: the run's (Retries, from RetriesFrom) or the header's, whichever
 // comes from the higher source.
@@ -540,6 +556,10 @@ func (r *Runner) runOne(parent context.Context, s *Script, modules map[string]lu
 		attemptStart := r.now()
 		logs.startAttempt()
 		res, fault := r.attempt(parent, jobCtx, s, limit, started, logs, modules, lib, wd)
+		res.OdooWrites = logs.odooWritesSent()
+		if fault != nil && res.Status == StatusFailed {
+			res.Transient, res.Reason = fault.Transient, fault.Reason
+		}
 		if retries == 0 {
 			return res
 		}

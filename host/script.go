@@ -39,7 +39,11 @@ type Script struct {
 	Retries     int
 	RetriesSet  bool
 	RetriesLine int
-	proto       *lua.FunctionProto
+	// Schedule from the header (nil: none), when workers enqueue the job
+	// (see package queue), and its line.
+	Schedule     Schedule
+	ScheduleLine int
+	proto        *lua.FunctionProto
 	src         string // for the hints of runtime errors (hints.go)
 	// err is why a script of a run cannot run (it does not compile, its
 	// header is wrong, it cannot be read): it fails alone (see Runner.Load).
@@ -47,6 +51,10 @@ type Script struct {
 	// skip is why a script given to a run is not run (a test file).
 	skip string
 }
+
+// Err is why the script cannot run (nil: it can): it does not compile, its
+// header is wrong, it cannot be read.
+func (s *Script) Err() error { return s.err }
 
 // SourceError is a script that cannot be compiled or whose header is wrong:
 // a usage error, reported as file:line: message.
@@ -64,7 +72,7 @@ func (e *SourceError) Error() string {
 }
 
 // HostHeaderKeys are the header keys the host itself reads.
-var HostHeaderKeys = []string{"timeout", "description", "after", "retries"}
+var HostHeaderKeys = []string{"timeout", "description", "after", "retries", "schedule"}
 
 // MaxRetries bounds a job's retries (header, flag or configuration).
 const MaxRetries = 10
@@ -93,6 +101,7 @@ func CompileScript(name, path string, src []byte, knownKeys []string) (*Script, 
 	}
 	return &Script{Name: name, Path: path, Header: h.values, Timeout: h.timeout, TimeoutLine: h.timeoutLine,
 		After: h.after, AfterLine: h.afterLine, Retries: h.retries, RetriesSet: h.retriesSet, RetriesLine: h.retriesLine,
+		Schedule: h.schedule, ScheduleLine: h.scheduleLine,
 		proto: proto, src: string(src)}, nil
 }
 
@@ -274,6 +283,8 @@ type header struct {
 	retries     int
 	retriesSet  bool
 	retriesLine int
+	schedule     Schedule
+	scheduleLine int
 }
 
 func parseHeader(path string, src []byte, knownKeys []string) (*header, error) {
@@ -336,6 +347,13 @@ func parseHeader(path string, src []byte, knownKeys []string) (*header, error) {
 				return nil, &SourceError{Path: path, Line: lineNo, Msg: fmt.Sprintf("bad retries %q: expected a whole number from 0 to %d", value, MaxRetries)}
 			}
 			h.retries, h.retriesSet, h.retriesLine = n, true, lineNo
+		}
+		if key == "schedule" {
+			sched, err := ParseSchedule(value)
+			if err != nil {
+				return nil, &SourceError{Path: path, Line: lineNo, Msg: err.Error()}
+			}
+			h.schedule, h.scheduleLine = sched, lineNo
 		}
 		hdr[key] = value
 	}

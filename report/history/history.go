@@ -53,6 +53,9 @@ type Recorder struct {
 	version string
 	w       io.Writer
 	store   *store.Store // opened before the run; nil when that failed
+	// shared is a store the recorder does not own (a worker's, for all its
+	// jobs): Finish neither closes it nor opens another.
+	shared bool
 
 	mu      sync.Mutex
 	started map[string]bool // the jobs that started (ScriptStarted), by name
@@ -70,6 +73,12 @@ func NewRecorder(cfg *host.Config, conn, version string, w io.Writer) *Recorder 
 	}
 	r.store = s
 	return r
+}
+
+// NewSharedRecorder records one run in s, which stays open: a worker
+// records each of its jobs as a run of one script through one store.
+func NewSharedRecorder(s *store.Store, version string, w io.Writer) *Recorder {
+	return &Recorder{store: s, shared: true, version: version, w: w}
 }
 
 // ScriptStarted implements host.Observer: a job that started ran at least
@@ -101,7 +110,9 @@ func (r *Recorder) Finish(rep *host.Report) error {
 			return fmt.Errorf("history: the run was not recorded: %w", err)
 		}
 	}
-	defer s.Close()
+	if !r.shared {
+		defer s.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	id, err := s.Record(ctx, r.run(rep))
