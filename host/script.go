@@ -44,7 +44,7 @@ type Script struct {
 	Schedule     Schedule
 	ScheduleLine int
 	proto        *lua.FunctionProto
-	src         string // for the hints of runtime errors (hints.go)
+	src          string // for the hints of runtime errors (hints.go)
 	// err is why a script of a run cannot run (it does not compile, its
 	// header is wrong, it cannot be read): it fails alone (see Runner.Load).
 	err error
@@ -275,14 +275,14 @@ var jobNameRe = regexp.MustCompile(`^[^\s,/\\\p{Cc}]+$`)
 
 // header is what parseHeader read.
 type header struct {
-	values      map[string]string
-	timeout     time.Duration
-	timeoutLine int
-	after       []string
-	afterLine   int
-	retries     int
-	retriesSet  bool
-	retriesLine int
+	values       map[string]string
+	timeout      time.Duration
+	timeoutLine  int
+	after        []string
+	afterLine    int
+	retries      int
+	retriesSet   bool
+	retriesLine  int
 	schedule     Schedule
 	scheduleLine int
 }
