@@ -120,7 +120,7 @@ func NewWorker(ctx context.Context, dsn string, cfg WorkerConfig) (*Worker, erro
 		PeriodicJobs:         periodic,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
-		JobTimeout:           -1, // each job's own: its script's timeout (runWorker.Timeout)
+		JobTimeout:           -1, // each job's own (runWorker.Timeout)
 	})
 	if err != nil {
 		pool.Close()
@@ -177,9 +177,12 @@ type runWorker struct {
 	w *Worker
 }
 
-// Timeout is none: the host stops the script at its own timeout, and
-// River must not cut its unwinding short.
-func (*runWorker) Timeout(*river.Job[RunArgs]) time.Duration { return -1 }
+// Timeout is the workers' rescue_after: the host stops the script at its
+// own, shorter, timeout (Work refuses a job whose timeout is not), so this
+// one is River's backstop, and it is what River's rescuer waits for before
+// it takes a running job for a dead worker's (a job without a timeout is
+// never rescued).
+func (rw *runWorker) Timeout(*river.Job[RunArgs]) time.Duration { return rw.w.cfg.RescueAfter }
 
 // Output is what a job records in River's metadata (its "output"), which
 // `etlhost jobs` and River's UI show.
