@@ -110,7 +110,28 @@ func (q *Queue) Cancel(ctx context.Context, id int64) (Listed, error) {
 	if err != nil {
 		return Listed{}, fmt.Errorf("cancel %d: %w", id, err)
 	}
+	if j.State == rivertype.JobStateCancelled && j.Kind == KindRun {
+		// It will never run: the jobs waiting for it in its batch are
+		// skipped now (a running job's worker does it when the script
+		// has stopped).
+		if err := q.ended(ctx, id, "cancelled"); err != nil {
+			return listed(j), fmt.Errorf("cancel %d: the jobs that run after it: %w", id, err)
+		}
+	}
 	return listed(j), nil
+}
+
+// ended records how job id ended in its batches, outside a worker.
+func (q *Queue) ended(ctx context.Context, id int64, state string) error {
+	tx, err := q.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
+	if _, err := finish(ctx, tx, q.client, id, state); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 // Get returns the job id.

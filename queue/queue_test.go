@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -210,5 +211,105 @@ func TestNextRuns(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "x.lua:1: bad schedule") {
 			t.Errorf("schedule %q: %v, want x.lua:1: bad schedule", bad, err)
 		}
+	}
+}
+
+// TestAbusiveJobsFailAlone runs, on one worker, a job that eats memory, one
+// that hangs, and one whose stored script was tampered with in the queue's
+// table after it was enqueued, beside a well-behaved job: each of the
+// three fails alone, with its reason, and the good one ends ok.
+func TestAbusiveJobsFailAlone(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	q, err := queue.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	out, err := q.Enqueue(ctx, &queue.Batch{Scripts: []queue.Script{
+		{Name: "glouton", Path: "glouton.lua", Source: []byte(`local t = {} for i = 1, 1e8 do t[i] = string.rep("x", 64) .. i end`)},
+		{Name: "bloque", Path: "bloque.lua", Source: []byte("--! timeout = 1s\nwhile true do end")},
+		{Name: "trafique", Path: "trafique.lua", Source: []byte(`return {rows = 1}`)},
+		{Name: "sage", Path: "sage.lua", Source: []byte(`return {rows = 7}`)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tampered int64
+	for _, e := range out {
+		if e.Name == "trafique" {
+			tampered = e.ID
+		}
+	}
+	// What a script with the queue's database role could do: swap the
+	// stored files of a job for its own.
+	pgtest.Exec(t, dsn, `UPDATE etlhost_queue.bundle SET files = (SELECT files FROM etlhost_queue.bundle b2 WHERE b2.hash = (SELECT args->>'bundle' FROM etlhost_queue.river_job WHERE args->>'job' = 'glouton'))
+		WHERE hash = (SELECT args->>'bundle' FROM etlhost_queue.river_job WHERE id = $1)`, tampered)
+
+	res := &results{got: map[string][]*host.Result{}}
+	w, err := queue.NewWorker(ctx, dsn, queue.WorkerConfig{
+		Runner: &host.Runner{Timeout: time.Minute, MaxMemory: 64 << 20}, Jobs: 4, Reporters: res.reporter, PollInterval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := w.StopAndCancel(ctx); err != nil {
+			t.Error(err)
+		}
+		w.Close()
+	}()
+	jobs := waitFor(t, q, "glouton", "bloque", "trafique", "sage")
+	for name, want := range map[string]struct{ status, err string }{
+		"glouton":  {"failed", "memory limit"},
+		"bloque":   {"timeout", "timeout"},
+		"trafique": {"failed", "does not match its hash"},
+		"sage":     {"ok", ""},
+	} {
+		j := jobs[name]
+		if j.Status != want.status || !strings.Contains(j.Error, want.err) {
+			t.Errorf("%s: status %q error %q, want %q with %q", name, j.Status, j.Error, want.status, want.err)
+		}
+	}
+	if r := res.of("sage"); len(r) != 1 || r[0].Status != host.StatusOK {
+		t.Errorf("sage: %+v", r)
+	}
+}
+
+// TestCancelWaitingBatch cancels a job before any worker took it: the job
+// that runs after it is skipped, never enqueued.
+func TestCancelWaitingBatch(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	q, err := queue.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	out, err := q.Enqueue(ctx, &queue.Batch{Scripts: []queue.Script{
+		{Name: "amont", Path: "amont.lua", Source: []byte(`return 1`)},
+		{Name: "aval", Path: "aval.lua", After: []string{"amont"}, Source: []byte("--! after = amont\nreturn 2")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := q.Cancel(ctx, out[0].ID)
+	if err != nil || j.State != "cancelled" {
+		t.Fatalf("cancel: %+v %v", j, err)
+	}
+	if _, err := q.Cancel(ctx, 1<<40); !errors.Is(err, queue.ErrNoSuchJob) {
+		t.Errorf("cancel of no job: %v, want ErrNoSuchJob", err)
+	}
+	got := pgtest.QueryRows(t, dsn, "SELECT job, state FROM etlhost_queue.batch_job ORDER BY job")
+	if fmt.Sprint(got) != "[[amont cancelled] [aval skipped]]" {
+		t.Errorf("batch: %v, want amont cancelled and aval skipped", got)
+	}
+	if n := pgtest.QueryRows(t, dsn, "SELECT count(*) FROM etlhost_queue.river_job")[0][0]; n != int64(1) {
+		t.Errorf("%v jobs in the queue, want 1 (aval never enqueued)", n)
 	}
 }

@@ -62,6 +62,10 @@ type WorkerConfig struct {
 	// PollInterval is how often the worker looks for jobs besides River's
 	// notifications (default River's, 1s).
 	PollInterval time.Duration
+	// FetchCooldown is the least time between two fetches of jobs (default
+	// River's, 100ms): with one slot free at a time, the most jobs a slot
+	// starts per second.
+	FetchCooldown time.Duration
 	// Stderr receives the worker's own messages.
 	Stderr io.Writer
 }
@@ -107,9 +111,12 @@ func NewWorker(ctx context.Context, dsn string, cfg WorkerConfig) (*Worker, erro
 		pool.Close()
 		return nil, err
 	}
-	var cooldown time.Duration
+	cooldown := cfg.FetchCooldown
+	if cooldown <= 0 {
+		cooldown = river.FetchCooldownDefault
+	}
 	if cfg.PollInterval > 0 {
-		cooldown = min(cfg.PollInterval, 100*time.Millisecond) // River's default, or the poll when shorter
+		cooldown = min(cooldown, cfg.PollInterval)
 	}
 	w.client, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
 		FetchCooldown:        cooldown,
