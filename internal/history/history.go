@@ -482,3 +482,41 @@ func (s *Store) Scripts(ctx context.Context, q Query) ([]ScriptStats, error) {
 	}
 	return out, rows.Err()
 }
+
+// Recent returns each script's Last most recent results (or only Script's),
+// newest first, keyed by script name. Unlike Runs, whose Last counts runs,
+// every script gets its own Last results however many other scripts ran
+// since: a worker records each job as a run of its own.
+func (s *Store) Recent(ctx context.Context, q Query) (map[string][]ScriptRun, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT script, path, status, started_at, duration_ms, rows, coalesce(error, ''), attempts
+		FROM (SELECT *, row_number() OVER (PARTITION BY script ORDER BY started_at DESC, run_id DESC) AS n
+		      FROM etlhost.script_runs WHERE $1 = '' OR script = $1) recent
+		WHERE n <= $2 ORDER BY script, n`, q.Script, q.last())
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the scripts' recent results: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]ScriptRun{}
+	for rows.Next() {
+		var sr ScriptRun
+		var ms int64
+		if err := rows.Scan(&sr.Name, &sr.Path, &sr.Status, &sr.StartedAt, &ms, &sr.Rows, &sr.Error, &sr.Attempts); err != nil {
+			return nil, fmt.Errorf("cannot read the scripts' recent results: %w", err)
+		}
+		sr.Duration = time.Duration(ms) * time.Millisecond
+		out[sr.Name] = append(out[sr.Name], sr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the scripts' recent results: %w", err)
+	}
+	return out, nil
+}
+
+// Ping checks that the history database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("the history database does not answer: %w", err)
+	}
+	return nil
+}
