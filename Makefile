@@ -21,12 +21,13 @@ test: vet
 demo: build
 	./$(BIN) demo
 
-# Micro-benchmarks beside the code, then the whole-run figures: the demo's,
+# Micro-benchmarks beside the code (the queue's jobs per second among them), then the whole-run figures: the demo's,
 # then etlhost against the Python baseline (../shared/baseline; etlhost alone
 # without it) on one simulator and one PostgreSQL, at 20000 and 200000 moves.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./host/
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./luabind/pg/ ./luabind/odoo/
+	$(GO) test -run '^$$' -bench Throughput -benchtime 100x ./queue/
 	./$(BIN) demo --bench
 	./$(BIN) bench
 	./$(BIN) bench --moves 200000 --rounds 3

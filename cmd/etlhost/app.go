@@ -42,6 +42,9 @@ type App struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+	// Again receives the second signal of a command that handles it (the
+	// worker cancels its running jobs); nil: the process exits at once.
+	Again <-chan struct{}
 }
 
 // exitError carries an exit code out of a cli action.
@@ -109,6 +112,12 @@ func (a *App) cliApp() *cli.App {
 		a.odooSimCommand(),
 		a.replCommand(),
 		a.stubsCommand(),
+		a.workerCommand(),
+		a.enqueueCommand(),
+		a.jobsCommand(),
+		a.cancelCommand(),
+		a.scheduleCommand(),
+		a.uiCommand(),
 	}
 	for _, c := range commands {
 		// No `etlhost run help`: urfave/cli would share its global help

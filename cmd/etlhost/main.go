@@ -16,13 +16,19 @@ func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	again := make(chan struct{})
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\ninterrupted: stopping the scripts (press Ctrl+C again to exit at once)")
+		fmt.Fprintln(os.Stderr, "\ninterrupted: stopping (press Ctrl+C again to stop at once)")
 		cancel(host.ErrInterrupted)
 		<-sigs
+		select {
+		case again <- struct{}{}: // the worker cancels its jobs and exits
+			<-sigs
+		default:
+		}
 		os.Exit(ExitInterrupted)
 	}()
-	app := &App{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	app := &App{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Again: again}
 	os.Exit(app.Run(ctx, os.Args))
 }
