@@ -71,6 +71,28 @@ type Observer interface {
 	ScriptFinished(r *Result)
 }
 
+// Observers is an Observer that passes each call to every one of its
+// observers in turn (a run's text view, its JSON report, its history).
+type Observers []Observer
+
+func (o Observers) ScriptStarted(s *Script, at time.Time) {
+	for _, x := range o {
+		x.ScriptStarted(s, at)
+	}
+}
+
+func (o Observers) ScriptEvent(s *Script, e Event) {
+	for _, x := range o {
+		x.ScriptEvent(s, e)
+	}
+}
+
+func (o Observers) ScriptFinished(r *Result) {
+	for _, x := range o {
+		x.ScriptFinished(r)
+	}
+}
+
 // Event is one event of a script (see package event), stamped by the host.
 type Event struct {
 	Time time.Time

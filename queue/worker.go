@@ -238,7 +238,7 @@ func (rw *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 		return rw.end(ctx, job, info, &host.Report{Status: host.StatusFailed, StartedAt: res.StartedAt, Scripts: []*host.Result{res}}, res)
 	}
 	reporters := w.cfg.Reporters(info)
-	obs := make(observers, len(reporters))
+	obs := make(host.Observers, len(reporters))
 	for i, rp := range reporters {
 		obs[i] = rp
 	}
@@ -375,25 +375,4 @@ func merge(base, over map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// observers pass each event of a job's run to every reporter in turn.
-type observers []host.Observer
-
-func (o observers) ScriptStarted(s *host.Script, at time.Time) {
-	for _, x := range o {
-		x.ScriptStarted(s, at)
-	}
-}
-
-func (o observers) ScriptEvent(s *host.Script, e host.Event) {
-	for _, x := range o {
-		x.ScriptEvent(s, e)
-	}
-}
-
-func (o observers) ScriptFinished(r *host.Result) {
-	for _, x := range o {
-		x.ScriptFinished(r)
-	}
 }

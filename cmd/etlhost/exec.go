@@ -233,7 +233,7 @@ func (a *App) execPass(c *cli.Context, cfg *host.Config, src *execSource, script
 	}
 	defer closeMods()
 	list := changes.New()
-	r.Observer = fanout{
+	r.Observer = host.Observers{
 		a.scriptView(c.Bool("quiet")), // its log lines, not its changes
 		list,                          // its changes: the plan, the changes applied, the audit record
 	}

@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -104,6 +103,14 @@ func (a *App) runAction(c *cli.Context) error {
 	return a.runScripts(c, cfg, paths)
 }
 
+// libBeside makes the library of r, when configuration and flags name
+// none, the lib folder beside the first script.
+func libBeside(r *host.Runner, paths []string) {
+	if r.LibDir == "" {
+		r.LibDir = filepath.Join(filepath.Dir(paths[0]), "lib")
+	}
+}
+
 // runScripts runs the scripts at paths with cfg and the run flags of c,
 // reports the run like `etlhost run`, and returns an *exitError carrying
 // the run's exit code. The demo command runs its scripts through it too.
@@ -114,9 +121,7 @@ func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error
 	}
 	r, closeMods := a.runner(opts, cfg)
 	defer closeMods()
-	if r.LibDir == "" {
-		r.LibDir = filepath.Join(filepath.Dir(paths[0]), "lib")
-	}
+	libBeside(r, paths)
 	scripts, err := r.Load(paths)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
@@ -137,7 +142,7 @@ func (a *App) runScripts(c *cli.Context, cfg *host.Config, paths []string) error
 	}
 	view := a.view(c, len(paths)) // the live view on a terminal, else the text view; the summary
 	reporters := nonNil(view, hist, prom, hook, jsonOut)
-	observers := make(fanout, len(reporters))
+	observers := make(host.Observers, len(reporters))
 	for i, rp := range reporters {
 		observers[i] = rp
 	}
@@ -172,27 +177,6 @@ func nonNil(rs ...reporter) []reporter {
 		}
 	}
 	return out
-}
-
-// fanout passes each event of a run to every observer in turn.
-type fanout []host.Observer
-
-func (f fanout) ScriptStarted(s *host.Script, at time.Time) {
-	for _, o := range f {
-		o.ScriptStarted(s, at)
-	}
-}
-
-func (f fanout) ScriptEvent(s *host.Script, e host.Event) {
-	for _, o := range f {
-		o.ScriptEvent(s, e)
-	}
-}
-
-func (f fanout) ScriptFinished(r *host.Result) {
-	for _, o := range f {
-		o.ScriptFinished(r)
-	}
 }
 
 // view is the live view when stderr is a terminal that can move its

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -122,9 +121,7 @@ func (a *App) workerAction(c *cli.Context) error {
 	defer closeMods()
 	var scheduled []*host.Script
 	if paths := c.Args().Slice(); len(paths) > 0 {
-		if r.LibDir == "" {
-			r.LibDir = filepath.Join(filepath.Dir(paths[0]), "lib")
-		}
+		libBeside(r, paths)
 		if scheduled, err = loadJobs(r, paths); err != nil {
 			return &exitError{code: ExitUsage, err: err}
 		}
@@ -268,9 +265,7 @@ func (a *App) enqueueAction(c *cli.Context) error {
 	}
 	r, closeMods := a.runner(opts, cfg)
 	defer closeMods()
-	if r.LibDir == "" {
-		r.LibDir = filepath.Join(filepath.Dir(paths[0]), "lib")
-	}
+	libBeside(r, paths)
 	scripts, err := loadJobs(r, paths)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
