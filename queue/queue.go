@@ -14,13 +14,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/etlhost/etlhost/internal/secret"
 )
 
 // Schema holds River's tables and etlhost's own (the scripts enqueued, the
@@ -76,25 +77,16 @@ func connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, errors.New("queue: the connection string cannot be read (check its syntax; it is not shown because it may hold a password)")
 	}
-	password := cfg.ConnConfig.Password
+	secrets := secret.OfDSN(dsn)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("queue: cannot connect: %w", scrub(err, password))
+		return nil, fmt.Errorf("queue: cannot connect: %w", secret.ScrubError(err, secrets))
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("queue: cannot prepare schema %s: %w", Schema, scrub(err, password))
+		return nil, fmt.Errorf("queue: cannot prepare schema %s: %w", Schema, secret.ScrubError(err, secrets))
 	}
 	return pool, nil
-}
-
-// scrub removes a password from an error's text. The result is a plain
-// error: the original is dropped with the secret it quotes.
-func scrub(err error, password string) error {
-	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), password, "xxxxx"))
 }
 
 // tables are etlhost's own, beside River's: bundles are the scripts

@@ -28,7 +28,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +35,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/etlhost/etlhost/internal/pgtext"
+	"github.com/etlhost/etlhost/internal/secret"
 )
 
 // Table is the name of the audit table in the history database, created in
@@ -194,7 +194,7 @@ func Open(ctx context.Context, o Options) (*Trail, error) {
 	if o.DSN == "" {
 		return t, nil
 	}
-	t.secrets = secretsOf(o.DSN)
+	t.secrets = secret.OfDSN(o.DSN)
 	if err := t.connect(ctx, o.DSN); err != nil {
 		f.Close()
 		return nil, err
@@ -394,14 +394,7 @@ func (t *Trail) Close() error {
 	return err
 }
 
-func (t *Trail) scrub(s string) string {
-	for _, sec := range t.secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
-		}
-	}
-	return s
-}
+func (t *Trail) scrub(s string) string { return secret.Scrub(s, t.secrets) }
 
 // nullText is b as text, nil (SQL NULL) when b is.
 func nullText(b []byte) any {
@@ -426,14 +419,4 @@ func endLastLine(f *os.File) error {
 	}
 	_, err = f.Write([]byte{'\n'})
 	return err
-}
-
-// secretsOf are what must never appear in an error about the connection of
-// dsn: the DSN itself and its password.
-func secretsOf(dsn string) []string {
-	secrets := []string{dsn}
-	if cfg, err := pgconn.ParseConfig(dsn); err == nil && len(cfg.Password) >= 3 {
-		secrets = append(secrets, cfg.Password)
-	}
-	return secrets
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/etlhost/etlhost/internal/secret"
 )
 
 // Filter selects records of the trail (`etlhost audit`). Its zero value
@@ -92,7 +94,7 @@ func keepLast(recs []Record, n int) []Record {
 // dsn (the history connection connName) that pass f, oldest first. The DSN
 // and its password never appear in an error.
 func ReadTable(ctx context.Context, dsn, connName string, f Filter) ([]Record, error) {
-	t := &Trail{name: connName, secrets: secretsOf(dsn)}
+	t := &Trail{name: connName, secrets: secret.OfDSN(dsn)}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("audit: the DSN of history connection %q cannot be parsed; check the configuration", connName)

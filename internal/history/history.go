@@ -17,13 +17,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/etlhost/etlhost/internal/pgtext"
+	"github.com/etlhost/etlhost/internal/secret"
 )
 
 // Schema is the PostgreSQL schema holding the history's tables.
@@ -147,25 +147,17 @@ func open(ctx context.Context, dsn string, version int) (*Store, error) {
 		return nil, errors.New("the history database's connection string cannot be parsed")
 	}
 	cfg.MaxConns = 2
+	secrets := secret.OfDSN(dsn)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("cannot connect to the history database: %w", err), cfg.ConnConfig.Password)
+		return nil, secret.ScrubError(fmt.Errorf("cannot connect to the history database: %w", err), secrets)
 	}
 	s := &Store{pool: pool}
 	if err := s.migrate(ctx, version); err != nil {
 		pool.Close()
-		return nil, scrub(err, cfg.ConnConfig.Password)
+		return nil, secret.ScrubError(err, secrets)
 	}
 	return s, nil
-}
-
-// scrub removes a password from an error's text. The result is a plain
-// error: the original is dropped with the secret it quotes.
-func scrub(err error, password string) error {
-	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), password, "xxxxx"))
 }
 
 // Close releases the connections.

@@ -18,6 +18,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etlhost/etlhost/event"
+	"github.com/etlhost/etlhost/internal/secret"
 	"github.com/etlhost/etlhost/luabind"
 )
 
@@ -97,13 +98,7 @@ type connState struct {
 func New(conns []Conn) *Module {
 	m := &Module{conns: map[string]*connState{}}
 	for _, c := range conns {
-		cs := &connState{conn: c}
-		if c.DSN != "" {
-			cs.secrets = append(cs.secrets, c.DSN)
-		}
-		if cfg, err := pgconn.ParseConfig(c.DSN); err == nil && len(cfg.Password) >= 3 {
-			cs.secrets = append(cs.secrets, cfg.Password)
-		}
+		cs := &connState{conn: c, secrets: secret.OfDSN(c.DSN)}
 		m.conns[c.Name] = cs
 		m.names = append(m.names, c.Name)
 	}
@@ -202,14 +197,7 @@ func (cs *connState) getPool() (*pgxpool.Pool, error) {
 }
 
 // scrub removes the connection's secrets from a message.
-func (cs *connState) scrub(s string) string {
-	for _, sec := range cs.secrets {
-		if sec != "" && strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
-		}
-	}
-	return s
-}
+func (cs *connState) scrub(s string) string { return secret.Scrub(s, cs.secrets) }
 
 // Open implements luabind.Module: it builds the `pg` table for one script.
 func (m *Module) Open(L *lua.LState, env *luabind.Env) lua.LValue {
