@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,13 +51,17 @@ func chromium(t *testing.T, url string, budget time.Duration, screenshot string)
 	return string(out)
 }
 
-// screenshotPath is where a test's picture of the page goes: the
-// directory of $ETLHOST_SCREENSHOT_DIR to look at it afterwards, else a
-// temporary one.
+// screenshotPath is where a test keeps its picture of a page, to look at
+// after the run: $ETLHOST_SCREENSHOT_DIR, else etlhost-screenshots in the
+// system's temporary directory (kept: `go test -v` logs the path).
 func screenshotPath(t *testing.T, name string) string {
+	t.Helper()
 	dir := os.Getenv("ETLHOST_SCREENSHOT_DIR")
 	if dir == "" {
-		dir = t.TempDir()
+		dir = filepath.Join(os.TempDir(), "etlhost-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return filepath.Join(dir, name)
 }
@@ -69,10 +75,29 @@ func TestPageInABrowser(t *testing.T) {
 	defer srv.Close()
 
 	dom := chromium(t, srv.URL+"/", time.Second, "")
-	for _, want := range []string{`data-job="achat"`, `data-job="vente"`, "&lt;script&gt;alert", "access denied"} {
+	for _, want := range []string{
+		`data-job="achat" data-status="failed"`, `<span class="badge failed">failed</span>`,
+		`data-job="vente" data-status="ok"`, `<span class="badge ok">ok</span>`,
+		"&lt;script&gt;alert", "access denied", "33% (1 of 3)",
+	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q:\n%s", want, dom)
 		}
+	}
+	// Each job's chart has a bar per run, coloured by its status: achat's
+	// two ok nights, then the failed one.
+	charts := regexp.MustCompile(`(?s)<svg class="duration-chart".*?</svg>`).FindAllString(dom, -1)
+	bars := regexp.MustCompile(`<rect class="bar (\w+)"`)
+	var got []string
+	for _, c := range charts {
+		var statuses []string
+		for _, m := range bars.FindAllStringSubmatch(c, -1) {
+			statuses = append(statuses, m[1])
+		}
+		got = append(got, strings.Join(statuses, " "))
+	}
+	if want := []string{"ok ok failed", "ok ok ok"}; !slices.Equal(got, want) {
+		t.Errorf("the charts' bars: %q, want %q", got, want)
 	}
 	// The error's markup stayed text: the browser built no element of it.
 	if strings.Contains(dom, `<script>alert`) {
@@ -87,6 +112,7 @@ func TestPageInABrowser(t *testing.T) {
 	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
 		t.Errorf("no picture of the page (%v)", err)
 	}
+	t.Logf("the page as Chromium drew it: %s", shot)
 }
 
 func TestRiverUIInABrowser(t *testing.T) {
@@ -120,5 +146,7 @@ func TestRiverUIInABrowser(t *testing.T) {
 			t.Errorf("River's UI does not show the enqueued job (%q):\n%s", want, dom)
 		}
 	}
-	chromium(t, page, 10*time.Second, screenshotPath(t, "etlhost-riverui.png"))
+	shot := screenshotPath(t, "etlhost-riverui.png")
+	chromium(t, page, 10*time.Second, shot)
+	t.Logf("River's UI as Chromium drew it: %s", shot)
 }
