@@ -283,15 +283,20 @@ func (f *pageFetcher) next(L *lua.LState) *odoo.Records {
 		}
 	})
 	f.pos++
+	if err != nil {
+		// The script's context ended first: the page may never have been
+		// asked for (the dispatcher stops at the same moment), so its
+		// window slot is not ours to wait for.
+		f.cancel()
+		f.c.fail(L, f.model, "read", err)
+		return nil
+	}
 	r.charge.release()
-	<-f.window
+	<-f.window // a result received was asked for: it holds a slot
 	if f.finished() {
 		f.cancel()
 	}
-	if err == nil {
-		err = r.err
-	}
-	if err != nil {
+	if err = r.err; err != nil {
 		f.cancel()
 		f.c.fail(L, f.model, "read", err)
 	}
